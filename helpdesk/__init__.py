@@ -1,0 +1,60 @@
+"""The helpdesk Flask application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import PROJECT_ROOT, load_config
+
+
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: load settings, bind extensions, register blueprints and commands."""
+    settings = load_config(config_name, overrides=overrides)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from helpdesk import models  # noqa: F401  (registers the tables)
+    from helpdesk.auth import login as auth_login
+    from helpdesk.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    auth_login.init_login_manager(login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.security import init_security
+    from helpdesk.templating import init_templating
+    from helpdesk.tickets.views import bp as tickets_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tickets_bp)
+    init_templating(app)
+    init_security(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from helpdesk.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,95 @@
+"""Command-line commands: seed, users, serve (and the mail, sla and report groups)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from helpdesk.auth.passwords import generate_password, hash_password
+from helpdesk.auth.services import create_user
+from helpdesk.extensions import db
+from helpdesk.models import Desk, Role, User
+
+users = AppGroup("users", help="Create and manage accounts.")
+
+
+@click.command("seed")
+@click.option("--admin-email", default="admin@support.example.test", show_default=True)
+@with_appcontext
+def seed_command(admin_email: str) -> None:
+    """Create the demo desks, mailboxes and admin account (idempotent)."""
+    from helpdesk.seed import seed_demo
+
+    result = seed_demo(admin_email)
+    db.session.commit()
+    click.echo(f"desks created: {', '.join(result.created_desks) or 'none (already there)'}")
+    if result.admin_password:
+        click.echo("")
+        click.echo("  Admin login (shown once, write it down):")
+        click.echo(f"    email:    {result.admin_email}")
+        click.echo(f"    password: {result.admin_password}")
+        click.echo("")
+    else:
+        click.echo(
+            f"admin {result.admin_email} already exists; "
+            f"flask --app helpdesk users reset-password {result.admin_email}"
+        )
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="agent")
+@click.option("--desk", "desk_slugs", multiple=True, help="Desk slug; repeat for several.")
+def create_user_command(email: str, name: str, role: str, desk_slugs: tuple[str, ...]) -> None:
+    """Create an account and print its generated password once."""
+    desks = db.session.scalars(select(Desk).where(Desk.slug.in_(desk_slugs))).all()
+    unknown = set(desk_slugs) - {d.slug for d in desks}
+    if unknown:
+        raise click.BadParameter(f"unknown desk(s): {', '.join(sorted(unknown))}")
+    if db.session.scalar(select(User).where(User.email == email.lower())) is not None:
+        raise click.BadParameter(f"an account for {email} already exists")
+    password = generate_password()
+    create_user(email, name, password, Role(role), desks)
+    db.session.commit()
+    click.echo(f"created {email} ({role}); password: {password}")
+
+
+@users.command("reset-password")
+@click.argument("email")
+def reset_password_command(email: str) -> None:
+    """Give an account a new generated password and print it once."""
+    user = db.session.scalar(select(User).where(User.email == email.lower()))
+    if user is None:
+        raise click.BadParameter(f"no account for {email}")
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    db.session.commit()
+    click.echo(f"new password for {email}: {password}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Serve the app with its scheduler (embedded set-up; production uses gunicorn)."""
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    from helpdesk.scheduler import start_scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["SCHEDULER_ENABLED"]:
+        start_scheduler(app)
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl+C stops)")
+    run_simple(host, port, app, threaded=True)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the commands to ``flask --app helpdesk``."""
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users)
+    app.cli.add_command(serve_command)

@@ -1,0 +1,40 @@
+"""The data model: one aggregate per module, all re-exported here for Alembic."""
+
+from helpdesk.models.audit import AuditEvent
+from helpdesk.models.desk import CalendarOverride, CannedAnswer, Desk
+from helpdesk.models.mailbox import IngestFailure, Mailbox, RoutingRule
+from helpdesk.models.message import Attachment, Direction, Message
+from helpdesk.models.outbox import OutboxMessage, OutboxStatus
+from helpdesk.models.scheduler import SchedulerLease
+from helpdesk.models.ticket import (
+    Channel,
+    Priority,
+    StatusPeriod,
+    Ticket,
+    TicketCounter,
+)
+from helpdesk.models.user import Role, User, desk_members
+
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "CalendarOverride",
+    "CannedAnswer",
+    "Channel",
+    "Desk",
+    "Direction",
+    "IngestFailure",
+    "Mailbox",
+    "Message",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Priority",
+    "Role",
+    "RoutingRule",
+    "SchedulerLease",
+    "StatusPeriod",
+    "Ticket",
+    "TicketCounter",
+    "User",
+    "desk_members",
+]

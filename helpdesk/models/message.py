@@ -1,0 +1,87 @@
+"""Messages on tickets (inbound, outbound, internal notes) and their attachments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk import clock
+from helpdesk.extensions import db
+from helpdesk.models.types import UTCDateTime, enum_column
+
+if TYPE_CHECKING:
+    from helpdesk.models.ticket import Ticket
+    from helpdesk.models.user import User
+
+
+class Direction(enum.Enum):
+    """Which way a message went."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    NOTE = "note"
+
+
+class Message(db.Model):
+    """One message of a thread; inbound ones point at their raw bytes in the raw store."""
+
+    __table_args__ = (UniqueConstraint("mailbox_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailbox.id", ondelete="SET NULL"))
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction))
+    message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    from_address: Mapped[str | None] = mapped_column(String(320))
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text)
+    raw_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    imap_uid: Mapped[int | None] = mapped_column(BigInteger)
+    auto_generated: Mapped[bool] = mapped_column(default=False)
+    refused: Mapped[bool] = mapped_column(default=False)
+    oversized: Mapped[bool] = mapped_column(default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+
+class Attachment(db.Model):
+    """A file that came with a message; refused files keep their facts but no servable copy."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str | None] = mapped_column(String(500))
+    declared_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    detected_type: Mapped[str] = mapped_column(String(200), default="")
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str | None] = mapped_column(String(64))
+    allowed: Mapped[bool] = mapped_column(default=True)
+    reason: Mapped[str] = mapped_column(String(64), default="ok")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    inline: Mapped[bool] = mapped_column(default=False)
+    content_id: Mapped[str | None] = mapped_column(String(500))
+    origin: Mapped[str] = mapped_column(String(16), default="message")
+
+    message: Mapped[Message] = relationship(back_populates="attachments")

@@ -1,0 +1,58 @@
+"""People who work tickets: agents, managers, admins."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk import clock
+from helpdesk.extensions import db
+from helpdesk.models.types import UTCDateTime, enum_column
+
+if TYPE_CHECKING:
+    from helpdesk.models.desk import Desk
+
+desk_members = Table(
+    "desk_members",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("desk_id", ForeignKey("desk.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Role(enum.Enum):
+    """What a user may do; each role includes the rights of the one before."""
+
+    AGENT = "agent"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """An account; created by an admin, never by open sign-up."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    desks: Mapped[list[Desk]] = relationship(secondary=desk_members, back_populates="members")
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Flask-Login refuses inactive accounts."""
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"

@@ -1,0 +1,987 @@
+"""Raw RFC 5322 bytes -> ParsedMessage. Pure, and never raises on bad input.
+
+The stdlib parser runs with the ``compat32`` policy, which never raises while parsing; every
+header value is then decoded here from its raw bytes, so that 8-bit headers (Shift_JIS from
+Windows mailers), RFC 2047 encoded words split mid-character and wrong charset declarations
+all end in readable text. Whatever went wrong is recorded in ``ParsedMessage.errors``.
+
+HTML bodies are sanitised with nh3 (see ``sanitize_html``): scripts, styles, event handlers,
+inline CSS and non-web URL schemes are removed, ``cid:`` images are kept so the UI can point
+them at the stored inline attachment, and every other image source is dropped, which blocks
+tracking pixels and remote content.
+
+When ``max_bytes`` is given and the raw message is larger, only its first ``max_bytes`` bytes
+are parsed: headers and the text found there are kept, attachments seen there are listed with
+an estimated size and ``omitted=True`` but no content, and parts past the cut are not listed.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import email
+import email.utils
+import hashlib
+import html as html_lib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.message import Message
+from email.policy import compat32
+from html.parser import HTMLParser
+from typing import TypeGuard
+from urllib.parse import unquote
+
+import nh3
+
+logger = logging.getLogger(__name__)
+
+MAX_DEPTH = 12
+MAX_PARTS = 1000
+OMITTED_TEXT_LIMIT = 200_000
+
+ORIGIN_MESSAGE = "message"
+ORIGIN_FORWARDED = "forwarded"
+ORIGIN_TNEF = "tnef"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAttachment:
+    """One attachment or inline part, decoded."""
+
+    filename: str | None
+    declared_type: str
+    content: bytes
+    inline: bool = False
+    content_id: str | None = None
+    origin: str = ORIGIN_MESSAGE
+    size: int = 0
+    omitted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardedMessage:
+    """The headers and text of a message/rfc822 part (a forwarded or returned message)."""
+
+    message_id: str | None
+    from_address: str | None
+    subject: str
+    date: datetime | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """Everything the pipeline needs from one raw message."""
+
+    sha256: str
+    ok: bool
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    from_address: str | None = None
+    from_name: str | None = None
+    reply_to: str | None = None
+    return_path: str | None = None  # "" means the null reverse-path "<>"
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    subject: str = ""
+    date: datetime | None = None
+    text: str = ""
+    html: str | None = None
+    attachments: tuple[ParsedAttachment, ...] = ()
+    forwarded: tuple[ForwardedMessage, ...] = ()
+    auto_submitted: str | None = None
+    precedence: str | None = None
+    list_id: str | None = None
+    report_type: str | None = None
+    is_bounce: bool = False
+    bounced_message_id: str | None = None
+    bounced_recipients: tuple[str, ...] = ()
+    oversized: bool = False
+    size: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    errors: tuple[str, ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """Return the first decoded header called ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+
+# --------------------------------------------------------------------------------------------
+# Charsets
+# --------------------------------------------------------------------------------------------
+
+_ALIASES: dict[str, str] = {
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "s-jis": "cp932",
+    "ms_kanji": "cp932",
+    "csshiftjis": "cp932",
+    "windows-31j": "cp932",
+    "cp932": "cp932",
+    "ms932": "cp932",
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "x-utf-8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+    "euc-jp": "euc-jp",
+    "x-euc-jp": "euc-jp",
+    "eucjp": "euc-jp",
+    "euc_jp": "euc-jp",
+    "cseucpkdfmtjapanese": "euc-jp",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "big5": "big5hkscs",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "ascii",
+    "ascii": "ascii",
+    "tis-620": "cp874",
+    "iso-8859-8-i": "iso-8859-8",
+}
+_ISO2022_JP = re.compile(r"^(cs)?iso-?2022-?jp(-\d|-ext|-ms)?$")
+_SINGLE_BYTE = {"cp1252", "ascii", "iso8859-1", "iso8859-15", "cp1250", "cp1251"}
+_GUESSES = ("cp932", "euc-jp")
+
+
+def _canonical(declared: str | None) -> str | None:
+    """Map a declared charset to the Python codec used to decode it, or None if unknown."""
+    name = (declared or "").strip().strip("\"'").lower()
+    if not name:
+        return None
+    if _ISO2022_JP.match(name):
+        return "iso-2022-jp"
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _jis_to_sjis(j1: int, j2: int) -> bytes:
+    s1 = (j1 + 1) // 2 + 0x70
+    if s1 >= 0xA0:
+        s1 += 0x40
+    s2 = j2 + 0x1F + (1 if j2 >= 0x60 else 0) if j1 % 2 else j2 + 0x7E
+    return bytes((s1, s2))
+
+
+def _iso2022jp_to_sjis(data: bytes) -> bytes:
+    """Rewrite ISO-2022-JP (with the CP50220/50221 extensions) as cp932 bytes."""
+    out = bytearray()
+    mode = "ascii"
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if b == 0x1B:
+            seq = data[i + 1 : i + 3]
+            mode = {b"$B": "jis", b"$@": "jis", b"(I": "kana"}.get(seq, "ascii")
+            i += 3
+        elif b == 0x0E:
+            mode, i = "kana", i + 1
+        elif b == 0x0F:
+            mode, i = "ascii", i + 1
+        elif mode == "jis" and 0x21 <= b <= 0x7E and i + 1 < n and 0x21 <= data[i + 1] <= 0x7E:
+            out += _jis_to_sjis(b, data[i + 1])
+            i += 2
+        elif mode == "kana" and 0x21 <= b <= 0x5F:
+            out.append(b + 0x80)
+            i += 1
+        else:
+            out.append(b)
+            i += 1
+    return bytes(out)
+
+
+def _decode_iso2022jp(data: bytes) -> str:
+    for codec in ("iso2022_jp", "iso2022_jp_ext"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            pass
+    return _iso2022jp_to_sjis(data).decode("cp932")
+
+
+_PLAUSIBLE = re.compile(
+    r"[\t\n\r\x20-\x7e\u00a0-\u024f\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e\u2460-\u2473]"
+)
+
+
+def _plausibility(text: str) -> float:
+    if not text:
+        return 1.0
+    return len(_PLAUSIBLE.findall(text)) / len(text)
+
+
+def _guess(data: bytes) -> tuple[str, str]:
+    """Decode bytes of unknown charset; returns (text, codec used)."""
+    if b"\x1b$B" in data or b"\x1b$@" in data:
+        try:
+            return _decode_iso2022jp(data), "iso-2022-jp"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best: tuple[float, str, str] | None = None
+    for codec in _GUESSES:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        score = _plausibility(text)
+        if best is None or score > best[0]:
+            best = (score, text, codec)
+    if best is not None and best[0] >= 0.9:
+        return best[1], best[2]
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _strict(data: bytes, codec: str) -> str:
+    if codec == "iso-2022-jp":
+        return _decode_iso2022jp(data)
+    fallback = {"euc_jp": "euc_jis_2004", "cp1252": "latin-1"}.get(codec)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        if fallback is None:
+            raise
+        return data.decode(fallback)
+
+
+def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
+    """Decode ``data`` declared as ``declared``; returns (text, problem or None). Never raises."""
+    if data.isascii() and b"\x1b" not in data:
+        return data.decode("ascii"), None
+    codec = _canonical(declared)
+    if codec in _SINGLE_BYTE:
+        # UTF-8 declared as Latin-1 or ASCII is common; real Latin-1 is almost never valid UTF-8.
+        try:
+            return data.decode("utf-8"), None
+        except UnicodeDecodeError:
+            pass
+    if codec is not None and codec != "ascii":
+        try:
+            return _strict(data, codec), None
+        except (UnicodeDecodeError, LookupError):
+            pass
+    text, used = _guess(data)
+    if declared is None or not declared.strip():
+        return text, None
+    return text, f"charset {declared!r} did not decode; used {used}"
+
+
+# --------------------------------------------------------------------------------------------
+# Headers
+# --------------------------------------------------------------------------------------------
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
+
+
+def _ew_bytes(encoding: str, payload: str) -> bytes:
+    if encoding in "bB":
+        clean = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        return base64.b64decode(clean + "=" * (-len(clean) % 4))
+    raw = payload.replace("_", " ")
+    return re.sub(
+        rb"=([0-9A-Fa-f]{2})", lambda m: bytes((int(m.group(1), 16),)), raw.encode("latin-1")
+    )
+
+
+def decode_encoded_words(value: str) -> tuple[str, list[str]]:
+    """Decode RFC 2047 encoded words, joining adjacent words of one charset before decoding."""
+    problems: list[str] = []
+    value = _BETWEEN_WORDS.sub(r"\1\2", value)
+    out: list[str] = []
+    pos = 0
+    pending: tuple[str, bytearray] | None = None
+    for m in _ENCODED_WORD.finditer(value):
+        if m.start() > pos:
+            _flush(pending, out, problems)
+            pending = None
+            out.append(value[pos : m.start()])
+        charset = m.group(1).split("*", 1)[0]
+        try:
+            chunk = _ew_bytes(m.group(2), m.group(3))
+        except (ValueError, UnicodeEncodeError):
+            chunk = m.group(0).encode("utf-8", "replace")
+            problems.append("undecodable encoded word")
+        if pending is not None and pending[0].lower() == charset.lower():
+            pending[1].extend(chunk)
+        else:
+            _flush(pending, out, problems)
+            pending = (charset, bytearray(chunk))
+        pos = m.end()
+    _flush(pending, out, problems)
+    out.append(value[pos:])
+    return "".join(out), problems
+
+
+def _flush(pending: tuple[str, bytearray] | None, out: list[str], problems: list[str]) -> None:
+    if pending is not None:
+        text, problem = decode_bytes(bytes(pending[1]), pending[0])
+        out.append(text)
+        if problem:
+            problems.append(problem)
+
+
+def _raw_bytes(value: object) -> bytes:
+    """The original bytes of a header value as stored by the compat32 bytes parser."""
+    return str(value).encode("utf-8", "surrogateescape")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _unfold(text: str) -> str:
+    return _CONTROL.sub("", re.sub(r"\r?\n[ \t]*", " ", text)).strip()
+
+
+def _header_text(raw: bytes, problems: list[str], *, words: bool = True) -> str:
+    """Header bytes -> text: 8-bit bytes by guessing, then encoded words when ``words``."""
+    if raw.isascii():
+        text = raw.decode("ascii")
+    else:
+        text, problem = decode_bytes(raw, None)
+        if problem:
+            problems.append(problem)
+    text = _unfold(text)
+    if words and "=?" in text:
+        text, found = decode_encoded_words(text)
+        problems.extend(found)
+    return text
+
+
+class _Headers:
+    """Case-insensitive access to the decoded headers of one Message."""
+
+    def __init__(self, msg: Message, problems: list[str]) -> None:
+        self._problems = problems
+        self._raw: dict[str, list[bytes]] = {}
+        self.order: list[tuple[str, bytes]] = []
+        try:
+            items = list(msg.raw_items())
+        except Exception as exc:  # noqa: BLE001 - the parser keeps whatever it stored
+            problems.append(f"headers unreadable: {exc}")
+            items = []
+        for name, value in items:
+            raw = _raw_bytes(value)
+            key = str(name).lower()
+            self._raw.setdefault(key, []).append(raw)
+            self.order.append((str(name), raw))
+
+    def raw(self, name: str) -> bytes | None:
+        """The raw bytes of the first header ``name``."""
+        values = self._raw.get(name)
+        return values[0] if values else None
+
+    def all_raw(self, name: str) -> list[bytes]:
+        """The raw bytes of every header ``name``."""
+        return self._raw.get(name, [])
+
+    def text(self, name: str) -> str | None:
+        """The first header ``name`` decoded to text, or None when missing."""
+        raw = self.raw(name)
+        return None if raw is None else _header_text(raw, self._problems)
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """(display name, lower-case address) pairs of every header ``name``."""
+        found: list[tuple[str, str]] = []
+        for raw in self.all_raw(name):
+            found.extend(_parse_addresses(_header_text(raw, self._problems, words=False)))
+        return [(_header_text(n.encode(), self._problems), a) for n, a in found]
+
+
+def _parse_addresses(text: str) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    try:
+        parsed = email.utils.getaddresses([text])
+    except Exception:  # noqa: BLE001 - a malformed list yields what can be found
+        parsed = [("", a) for a in re.findall(r"[^\s<>,;\"']+@[^\s<>,;\"']+", text)]
+    for name, addr in parsed:
+        addr = addr.strip().strip("<>").strip().lower()
+        if addr:
+            pairs.append((name.strip(), addr))
+    return pairs
+
+
+_MSGID = re.compile(r"<\s*([^<>\s]+?)\s*>")
+
+
+def normalize_message_id(value: str | None) -> str | None:
+    """``<id@host>`` (with junk or whitespace around it) -> ``id@host``; None when empty."""
+    if not value:
+        return None
+    match = _MSGID.search(value)
+    if match:
+        return match.group(1)
+    token = value.strip().split()
+    return token[0].strip("<>") or None if token else None
+
+
+def _message_ids(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    ids = _MSGID.findall(value) or [t.strip("<>") for t in value.split() if "@" in t]
+    return tuple(dict.fromkeys(i for i in ids if i))
+
+
+def _parse_date(value: str | None, problems: list[str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except Exception:  # noqa: BLE001 - any unparsable date becomes None
+        problems.append(f"unparsable Date: {value[:60]!r}")
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+_TAGS = nh3.ALLOWED_TAGS | {"font"}
+_ATTRIBUTES: dict[str, set[str]] = {
+    **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
+    "font": {"color", "size", "face"},
+    "td": {"align", "colspan", "rowspan", "valign", "width"},
+    "th": {"align", "colspan", "rowspan", "valign", "width", "scope"},
+    "table": {"align", "border", "cellpadding", "cellspacing", "width", "summary"},
+    "img": {"alt", "src", "width", "height", "title"},
+}
+
+
+def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
+    """Allow only cid: image sources; drop remote ones (tracking pixels, remote content)."""
+    if tag == "img" and attr == "src":
+        return value if value.strip().lower().startswith("cid:") else None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags={"script", "style", "title", "noscript", "template"},
+    attributes=_ATTRIBUTES,
+    attribute_filter=_keep_attribute,
+    url_schemes={"http", "https", "mailto", "tel", "cid"},
+    url_relative="deny",
+)
+
+
+def sanitize_html(markup: str) -> str:
+    """Sanitise mail HTML for display; see the module docstring for what is kept."""
+    return _CLEANER.clean(markup)
+
+
+_BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"}
+_SKIP = {"script", "style", "head", "title", "noscript", "template"}
+
+
+class _TextRenderer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self._skipping += 1
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK or tag == "td":
+            self.parts.append("\n" if tag != "td" else " ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(markup: str) -> str:
+    """Render HTML as plain text (block elements become line breaks)."""
+    try:
+        renderer = _TextRenderer()
+        renderer.feed(markup)
+        renderer.close()
+        text = "".join(renderer.parts)
+    except Exception:  # noqa: BLE001 - fall back to stripping tags
+        text = html_lib.unescape(re.sub(r"<[^>]*>", " ", markup))
+    lines = (line.strip() for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# MIME walk
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Walk:
+    """Mutable state while walking the MIME tree of one message."""
+
+    problems: list[str]
+    omit_content: bool
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    forwarded: list[ForwardedMessage] = field(default_factory=list)
+    report_type: str | None = None
+    delivery_status: bool = False
+    failed_recipients: list[str] = field(default_factory=list)
+    returned_ids: list[str] = field(default_factory=list)
+    parts: int = 0
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type().lower()
+    except Exception:  # noqa: BLE001
+        return "application/octet-stream"
+
+
+def _param(part: Message, name: str, header: str = "content-type") -> str | None:
+    """A MIME parameter, RFC 2231 and RFC 2047 decoded, or None."""
+    try:
+        value: object = part.get_param(name, None, header)
+    except Exception:  # noqa: BLE001
+        return None
+    if value is None:
+        return None
+    raw_header = _first_raw(part, header)
+    if raw_header is not None and not raw_header.isascii():
+        value = _param_8bit(raw_header, name, header)
+    if isinstance(value, tuple) and len(value) == 3:
+        charset, _lang, text = value
+        raw = str(text).encode("raw-unicode-escape", "replace")
+        return decode_bytes(raw, str(charset or "") or None)[0]
+    return _header_text(_raw_bytes(value), [])
+
+
+def _first_raw(part: Message, header: str) -> bytes | None:
+    return next((_raw_bytes(v) for k, v in part.raw_items() if k.lower() == header), None)
+
+
+def _param_8bit(raw_header: bytes, name: str, header: str) -> object:
+    """Read a parameter from a header holding raw 8-bit bytes (names from Windows mailers)."""
+    text, _problem = decode_bytes(raw_header, None)
+    scratch = Message()
+    scratch[header] = _unfold(text)
+    try:
+        value = scratch.get_param(name, None, header)
+    except Exception:  # noqa: BLE001 - malformed RFC 2231 continuations
+        return None
+    return value if isinstance(value, str | tuple) else None
+
+
+def _filename(part: Message) -> str | None:
+    name = _param(part, "filename", "content-disposition") or _param(part, "name")
+    if not name:
+        return None
+    name = re.split(r"[\\/]", name.strip().strip('"'))[-1]
+    return _CONTROL.sub("", name).strip() or None
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        return b""
+    return data if isinstance(data, bytes) else b""
+
+
+def _estimated_size(part: Message) -> int:
+    raw = part.get_payload()
+    if not isinstance(raw, str):
+        return 0
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    length = len(re.sub(r"\s", "", raw)) if cte == "base64" else len(raw)
+    return length * 3 // 4 if cte == "base64" else length
+
+
+def _part_text(part: Message, problems: list[str]) -> str:
+    try:
+        charset = part.get_param("charset")
+    except Exception:  # noqa: BLE001
+        charset = None
+    declared = charset[2] if isinstance(charset, tuple) else charset
+    text, problem = decode_bytes(_payload(part), str(declared) if declared else None)
+    if problem:
+        problems.append(problem)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _disposition(part: Message) -> str:
+    try:
+        return (part.get_content_disposition() or "").lower()
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _walk(part: Message, state: _Walk, origin: str, depth: int) -> None:
+    state.parts += 1
+    if depth > MAX_DEPTH or state.parts > MAX_PARTS:
+        if "MIME structure too deep or too large; rest skipped" not in state.problems:
+            state.problems.append("MIME structure too deep or too large; rest skipped")
+        return
+    try:
+        _dispatch(part, state, origin, depth)
+    except Exception as exc:  # noqa: BLE001 - one broken part must not lose the others
+        state.problems.append(f"part skipped: {type(exc).__name__}: {exc}")
+
+
+def _dispatch(part: Message, state: _Walk, origin: str, depth: int) -> None:
+    ctype = _content_type(part)
+    if ctype == "message/rfc822" or ctype == "message/global":
+        _walk_rfc822(part, state, depth)
+    elif ctype == "message/delivery-status":
+        _delivery_status(part, state)
+    elif ctype == "text/rfc822-headers":
+        _returned_headers(part, state)
+    elif part.is_multipart():
+        payload = part.get_payload()
+        for child in payload if isinstance(payload, list) else []:
+            if isinstance(child, Message):
+                _walk(child, state, origin, depth + 1)
+    else:
+        _leaf(part, state, origin, ctype)
+
+
+def _leaf(part: Message, state: _Walk, origin: str, ctype: str) -> None:
+    disposition = _disposition(part)
+    filename = _filename(part)
+    is_body = disposition != "attachment" and filename is None and origin == ORIGIN_MESSAGE
+    if is_body and ctype == "text/plain":
+        state.texts.append(_part_text(part, state.problems))
+    elif is_body and ctype == "text/html":
+        state.htmls.append(_part_text(part, state.problems))
+    elif _is_tnef(ctype, filename) and not state.omit_content:
+        _tnef(part, filename, state, origin)
+    else:
+        state.attachments.append(_attachment(part, state, origin, ctype, filename))
+
+
+def _attachment(
+    part: Message, state: _Walk, origin: str, ctype: str, filename: str | None
+) -> ParsedAttachment:
+    cid = normalize_message_id(str(part.get("content-id", "") or "")) or None
+    inline = _disposition(part) == "inline" or (cid is not None and _disposition(part) == "")
+    if state.omit_content:
+        size = _estimated_size(part)
+        return ParsedAttachment(filename, ctype, b"", inline, cid, origin, size, omitted=True)
+    content = _payload(part)
+    return ParsedAttachment(filename, ctype, content, inline, cid, origin, len(content))
+
+
+def _sub_message(part: Message) -> Message | None:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    if isinstance(payload, str):
+        return email.message_from_bytes(_payload(part), policy=compat32)
+    return None
+
+
+def _walk_rfc822(part: Message, state: _Walk, depth: int) -> None:
+    inner = _sub_message(part)
+    if inner is None:
+        return
+    raw = _serialise(inner)
+    summary = _Walk(problems=state.problems, omit_content=state.omit_content, parts=state.parts)
+    _walk(inner, summary, ORIGIN_MESSAGE, depth + 1)
+    headers = _Headers(inner, state.problems)
+    message_id = normalize_message_id(headers.text("message-id"))
+    state.returned_ids.extend([message_id] if message_id else [])
+    subject = headers.text("subject") or ""
+    name = _filename(part) or f"{_safe_stem(subject) or 'message'}.eml"
+    state.attachments.append(
+        ParsedAttachment(name, "message/rfc822", raw, False, None, ORIGIN_MESSAGE, len(raw))
+    )
+    text = "\n".join(summary.texts) or html_to_text("\n".join(summary.htmls))
+    from_pairs = headers.addresses("from")
+    state.forwarded.append(
+        ForwardedMessage(
+            message_id,
+            from_pairs[0][1] if from_pairs else None,
+            subject,
+            _parse_date(headers.text("date"), state.problems),
+            text,
+        )
+    )
+    state.attachments.extend(_as_forwarded(a) for a in summary.attachments)
+    state.forwarded.extend(summary.forwarded)
+    state.parts = summary.parts
+
+
+def _as_forwarded(att: ParsedAttachment) -> ParsedAttachment:
+    if att.origin != ORIGIN_MESSAGE:
+        return att
+    return ParsedAttachment(
+        att.filename, att.declared_type, att.content, att.inline, att.content_id,
+        ORIGIN_FORWARDED, att.size, att.omitted,
+    )  # fmt: skip
+
+
+def _safe_stem(subject: str) -> str:
+    return re.sub(r"[\\/:*?\"<>|\s]+", "_", subject).strip("_")[:60]
+
+
+def _serialise(inner: Message) -> bytes:
+    try:
+        return inner.as_bytes(policy=compat32)
+    except Exception:  # noqa: BLE001 - the generator refuses some broken headers
+        logger.debug("generator refused a message/rfc822 part; writing it back raw")
+    try:
+        return _raw_serialise(inner)
+    except Exception:  # noqa: BLE001
+        return b""
+
+
+def _is_msg(value: object) -> TypeGuard[Message]:
+    return isinstance(value, Message)
+
+
+def _raw_serialise(msg: Message) -> bytes:
+    """Write a message back from the raw header values the parser stored, without refolding."""
+    head = b"".join(_raw_bytes(k) + b": " + _raw_bytes(v) + b"\r\n" for k, v in msg.raw_items())
+    payload = msg.get_payload()
+    if not isinstance(payload, list):
+        return head + b"\r\n" + _raw_bytes(payload)
+    boundary = _raw_bytes(msg.get_boundary() or "")
+    parts = [b"--" + boundary + b"\r\n" + _raw_serialise(p) for p in payload if _is_msg(p)]
+    return head + b"\r\n" + b"\r\n".join(parts) + b"\r\n--" + boundary + b"--\r\n"
+
+
+def _delivery_status(part: Message, state: _Walk) -> None:
+    state.delivery_status = True
+    blocks = part.get_payload()
+    for block in blocks if isinstance(blocks, list) else []:
+        for name, value in block.raw_items() if _is_msg(block) else []:
+            if name.lower() == "final-recipient":
+                address = _raw_bytes(value).decode("ascii", "replace").split(";")[-1]
+                state.failed_recipients.append(address.strip().strip("<>").lower())
+
+
+def _returned_headers(part: Message, state: _Walk) -> None:
+    match = re.search(rb"(?im)^message-id:\s*(<[^>\r\n]+>)", _payload(part))
+    if match:
+        found = normalize_message_id(match.group(1).decode("ascii", "replace"))
+        state.returned_ids.extend([found] if found else [])
+
+
+# --------------------------------------------------------------------------------------------
+# TNEF (winmail.dat)
+# --------------------------------------------------------------------------------------------
+
+
+def _is_tnef(ctype: str, filename: str | None) -> bool:
+    named = (filename or "").lower() == "winmail.dat"
+    return ctype in {"application/ms-tnef", "application/vnd.ms-tnef"} or named
+
+
+def _tnef_files(data: bytes) -> list[tuple[str | None, bytes]]:
+    from tnefparse import TNEF
+
+    files: list[tuple[str | None, bytes]] = []
+    for item in TNEF(data).attachments:
+        try:
+            name: str | None = str(item.long_filename() or "") or None
+        except Exception:  # noqa: BLE001 - a name in an unknown codepage
+            name = None
+        if isinstance(item.data, bytes):
+            files.append((name, item.data))
+    return files
+
+
+def _tnef(part: Message, filename: str | None, state: _Walk, origin: str) -> None:
+    data = _payload(part)
+    try:
+        files = _tnef_files(data)
+    except Exception as exc:  # noqa: BLE001 - tnefparse missing or the file is broken
+        files = []
+        state.problems.append(f"winmail.dat not extracted: {type(exc).__name__}")
+    if not files:
+        ctype = "application/ms-tnef"
+        state.attachments.append(_attachment(part, state, origin, ctype, filename))
+        return
+    for name, content in files:
+        state.attachments.append(
+            ParsedAttachment(
+                name, "application/octet-stream", content, False, None, ORIGIN_TNEF, len(content)
+            )
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The message
+# --------------------------------------------------------------------------------------------
+
+
+def _flag(headers: _Headers, name: str) -> str | None:
+    value = headers.text(name)
+    return value.strip().lower() if value else None
+
+
+def _addresses(headers: _Headers, *names: str) -> tuple[str, ...]:
+    found = (a for n in names for _, a in headers.addresses(n))
+    return tuple(dict.fromkeys(found))
+
+
+def _return_path(headers: _Headers) -> str | None:
+    value = headers.text("return-path")
+    if value is None:
+        return None
+    if value.strip().strip("<>").strip() == "":
+        return ""
+    pairs = _parse_addresses(value)
+    return pairs[0][1] if pairs else ""
+
+
+def _understood(headers: _Headers) -> bool:
+    known = ("from", "to", "subject", "date", "message-id", "received", "mime-version")
+    return any(headers.raw(name) is not None for name in known)
+
+
+def _bounce_id(state: _Walk, text: str) -> str | None:
+    if state.returned_ids:
+        return state.returned_ids[0]
+    match = re.search(r"(?im)^\s*(?:original-)?message-id:\s*(<[^>\s]+>)", text)
+    return normalize_message_id(match.group(1)) if match else None
+
+
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|returned mail|delivery status notification|failure notice|delivery fail"
+    r"|配信不能|配送エラー|届きませんでした",
+    re.IGNORECASE,
+)
+
+
+def _looks_bounced(state: _Walk, sender: str | None, subject: str) -> bool:
+    if state.delivery_status or state.report_type == "delivery-status":
+        return True
+    local = (sender or "").split("@", 1)[0]
+    daemon = local in {"mailer-daemon", "postmaster"}
+    return daemon and bool(_BOUNCE_SUBJECT.search(subject))
+
+
+def _body(state: _Walk, omit: bool) -> tuple[str, str | None]:
+    html_raw = "\n".join(state.htmls) if state.htmls else None
+    text = "\n".join(t.strip("\n") for t in state.texts)
+    if not text.strip() and html_raw:
+        text = html_to_text(html_raw)
+    html_clean = sanitize_html(html_raw) if html_raw is not None else None
+    if omit:
+        text = text[:OMITTED_TEXT_LIMIT]
+    return text, html_clean
+
+
+def _mark_inline(attachments: list[ParsedAttachment], html_raw: str) -> list[ParsedAttachment]:
+    """Parts that the HTML shows by ``cid:`` are inline, whatever their disposition says."""
+    shown = {unquote(c).strip("<>") for c in re.findall(r"(?i)cid:([^\"'\s>)]+)", html_raw)}
+    return [
+        replace(a, inline=True) if a.content_id is not None and a.content_id in shown else a
+        for a in attachments
+    ]
+
+
+def _report_type(msg: Message) -> str | None:
+    if _content_type(msg) != "multipart/report":
+        return None
+    value = _param(msg, "report-type")
+    return value.lower() if value else None
+
+
+def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) -> ParsedMessage:
+    oversized = max_bytes is not None and len(raw) > max_bytes
+    source = raw[:max_bytes] if oversized and max_bytes is not None else raw
+    if oversized:
+        problems.append(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
+    msg = email.message_from_bytes(source, policy=compat32)
+    headers = _Headers(msg, problems)
+    state = _Walk(problems=problems, omit_content=oversized)
+    state.report_type = _report_type(msg)
+    _walk(msg, state, ORIGIN_MESSAGE, 0)
+    text, html_clean = _body(state, oversized)
+    attachments = _mark_inline(state.attachments, "\n".join(state.htmls))
+    sender = headers.addresses("from")
+    reply_to = headers.addresses("reply-to")
+    subject = headers.text("subject") or ""
+    from_address = sender[0][1] if sender else None
+    to, cc = _addresses(headers, "to"), _addresses(headers, "cc")
+    delivered = _addresses(headers, "delivered-to", "x-original-to")
+    bounce = _looks_bounced(state, from_address, subject)
+    return ParsedMessage(
+        sha256=digest,
+        ok=_understood(headers),
+        message_id=normalize_message_id(headers.text("message-id")),
+        in_reply_to=normalize_message_id(headers.text("in-reply-to")),
+        references=_message_ids(headers.text("references")),
+        from_address=from_address,
+        from_name=(sender[0][0] or None) if sender else None,
+        reply_to=reply_to[0][1] if reply_to else None,
+        return_path=_return_path(headers),
+        to=to,
+        cc=cc,
+        recipients=tuple(dict.fromkeys(to + cc + delivered)),
+        subject=subject,
+        date=_parse_date(headers.text("date"), problems),
+        text=text,
+        html=html_clean,
+        attachments=tuple(attachments),
+        forwarded=tuple(state.forwarded),
+        auto_submitted=_flag(headers, "auto-submitted"),
+        precedence=_flag(headers, "precedence"),
+        list_id=headers.text("list-id"),
+        report_type=state.report_type,
+        is_bounce=bounce,
+        bounced_message_id=_bounce_id(state, text) if bounce else None,
+        bounced_recipients=tuple(dict.fromkeys(state.failed_recipients)),
+        oversized=oversized,
+        size=len(raw),
+        headers=tuple((n, _header_text(v, problems)) for n, v in headers.order),
+        errors=tuple(dict.fromkeys(problems)),
+    )
+
+
+def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedMessage:
+    """Parse raw message bytes; never raises, and records what went wrong in ``errors``."""
+    data = bytes(raw) if isinstance(raw, bytes | bytearray | memoryview) else b""
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        return ParsedMessage(sha256=digest, ok=False, size=len(data), errors=("empty message",))
+    problems: list[str] = []
+    try:
+        return _build(data, digest, max_bytes, problems)
+    except Exception as exc:  # noqa: BLE001 - the contract is to never raise
+        logger.warning("message %s could not be parsed: %r", digest[:12], exc)
+        problems.append(f"unparsable message: {type(exc).__name__}: {exc}")
+        return ParsedMessage(sha256=digest, ok=False, size=len(data), errors=tuple(problems))
+
+
+def iter_text_parts(msg: ParsedMessage) -> Iterator[str]:
+    """Yield the body text then the text of each forwarded message (for field extraction)."""
+    yield msg.text
+    for fwd in msg.forwarded:
+        yield fwd.text

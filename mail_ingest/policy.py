@@ -1,0 +1,369 @@
+"""Attachment policy: may the desk receive this file? Pure: no Flask, no database, no clock.
+
+The portal refuses a list of extensions. A file is judged by the extension Windows would see
+and, independently of its name, by its content: libmagic on a bounded prefix, and the structure
+of ZIP and OLE2 containers (listed, never extracted). A password set on an Office file itself
+(an OLE2 ``EncryptedPackage``) is the accepted way to protect a file; encrypted ZIPs are not.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import struct
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import magic
+import olefile
+
+log = logging.getLogger(__name__)
+
+PORTAL_FORBIDDEN_LIST = (
+    "zip .xlsm .bat .pif .scr .com .cmd .vbs .job .hta .cpl .exe .lzh .docm .js .wsf .pptm .jar "
+    ".lnk .chm .swf .svg .jse .vbe"
+)
+DEFAULT_FORBIDDEN_EXTENSIONS: frozenset[str] = frozenset(
+    item.lstrip(".").lower() for item in PORTAL_FORBIDDEN_LIST.split()
+)
+SNIFF_BYTES = 64 * 1024
+"""libmagic sees at most this many leading bytes of a file."""
+MEMBER_READ_BYTES = 64 * 1024
+"""The most read of any one ZIP member (only ``[Content_Types].xml`` and ``mimetype`` are read)."""
+
+Sniffer = Callable[[bytes], str]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one attachment may be received, and why."""
+
+    allowed: bool
+    reason: str
+    detected_type: str
+    detail: str
+    extension: str
+
+
+REASON_TEXT: dict[str, dict[str, str]] = {
+    "ok": {"en": "Accepted.", "ja": "受け付けました。"},
+    "empty_name_ok": {
+        "en": "Accepted (the file had no name).",
+        "ja": "受け付けました(ファイル名がありませんでした)。",
+    },
+    "forbidden_extension": {
+        "en": "Files with this extension cannot be received. Save the file as another type "
+        "(File > Save As, choose e.g. *.xlsx) and send it again.",
+        "ja": "この拡張子のファイルは受信できません。「名前を付けて保存」で別の種類"
+        "(*.xlsx など)に変更して再送してください。",
+    },
+    "executable_content": {
+        "en": "The file is a program (executable). Programs cannot be received.",
+        "ja": "ファイルはプログラム(実行ファイル)です。プログラムは受信できません。",
+    },
+    "archive": {
+        "en": "ZIP and LZH archives cannot be received. Attach the files themselves instead.",
+        "ja": "ZIP・LZH 形式の圧縮ファイルは受信できません。ファイルをそのまま添付してください。",
+    },
+    "encrypted_archive": {
+        "en": "Password-protected ZIP files cannot be received. Set the password on the Excel "
+        'file itself (File > Save As > Tools > General Options, "Password to open").',
+        "ja": "パスワード付き ZIP は受信できません。"
+        "Excel ファイル自体にパスワードを設定してください"
+        "(名前を付けて保存 > ツール > 全般オプション >「読み取りパスワード」)。",
+    },
+    "macro_document": {
+        "en": "The document contains macros. Save it as a macro-free type (e.g. *.xlsx, *.docx) "
+        "with File > Save As and send it again.",
+        "ja": "マクロを含む文書は受信できません。「名前を付けて保存」でマクロなしの形式"
+        "(*.xlsx、*.docx など)に変更して再送してください。",
+    },
+    "script_content": {
+        "en": "The file is a script. Scripts cannot be received.",
+        "ja": "ファイルはスクリプトです。スクリプトは受信できません。",
+    },
+    "shortcut": {
+        "en": "Windows shortcuts (.lnk) cannot be received.",
+        "ja": "Windows のショートカット(.lnk)は受信できません。",
+    },
+    "help_file": {
+        "en": "Compiled HTML help files (.chm) cannot be received.",
+        "ja": "コンパイル済み HTML ヘルプ(.chm)は受信できません。",
+    },
+    "flash": {
+        "en": "Flash files (.swf) cannot be received.",
+        "ja": "Flash ファイル(.swf)は受信できません。",
+    },
+    "svg": {
+        "en": "SVG images cannot be received. Save the image as PNG or JPEG and send it again.",
+        "ja": "SVG 画像は受信できません。PNG または JPEG で保存して再送してください。",
+    },
+    "malformed_document": {
+        "en": "The Office document is damaged and cannot be checked. Save it again and resend.",
+        "ja": "Office 文書が破損しているため確認できません。保存し直して再送してください。",
+    },
+    "too_large": {
+        "en": "The file is larger than the desk accepts.",
+        "ja": "ファイルのサイズが受信できる上限を超えています。",
+    },
+}
+
+# Characters Windows does not show: bidi overrides and isolates, zero-width and other format
+# characters (Unicode category Cf), and control characters (Cc).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
+
+# "application/x-dosexec" is not listed: libmagic also says so of headerless DOS .COM guesses,
+# which include UTF-8 Japanese text over ~40 KB starting with a kanji encoded E9 xx xx (e.g. 電,
+# 鈴, 関). Real PE/MZ executables are recognised by their "MZ" header instead.
+_EXECUTABLE_TYPES = {
+    "application/vnd.microsoft.portable-executable": "a Windows executable (PE)",
+    "application/x-msdownload": "a Windows executable",
+    "application/x-executable": "an ELF executable",
+    "application/x-sharedlib": "an ELF executable or shared library",
+    "application/x-pie-executable": "an ELF executable",
+    "application/x-mach-binary": "a macOS executable",
+    "application/x-msi": "a Windows Installer package",
+    "application/x-ms-installer": "a Windows Installer package",
+    "application/java-archive": "a Java archive (JAR)",
+    "application/x-java-applet": "a Java class file",
+}
+_SCRIPT_TYPES = {
+    "text/x-shellscript": "a shell script",
+    "application/x-sh": "a shell script",
+    "text/x-msdos-batch": "a Windows batch file",
+    "text/x-bat": "a Windows batch file",
+    "application/javascript": "a JavaScript file",
+    "text/javascript": "a JavaScript file",
+    "application/x-javascript": "a JavaScript file",
+    "text/x-script.python": "a Python script",
+    "text/x-python": "a Python script",
+    "text/x-perl": "a Perl script",
+    "text/x-ruby": "a Ruby script",
+    "text/x-php": "a PHP script",
+    "text/x-tcl": "a Tcl script",
+    "text/x-lua": "a Lua script",
+    "text/x-awk": "an awk script",
+}
+_ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+# What zipfile and olefile raise on damaged or hostile input.
+_CONTAINER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    OSError,
+    EOFError,
+    ValueError,
+    LookupError,
+    TypeError,
+    RuntimeError,
+    NotImplementedError,
+)
+_LZH = re.compile(rb"^..-l[hz][0-9a-z]-", re.DOTALL)
+_FLASH_SIGNATURES = (b"FWS", b"CWS", b"ZWS")
+_LNK_HEADER = b"L\x00\x00\x00\x01\x14\x02\x00"
+_OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_VBA_STORAGES = frozenset({"_VBA_PROJECT_CUR", "_VBA_PROJECT", "MACROS", "VBA"})
+# Windows Script Host content: VBScript/JScript calls, encoded scripts, .wsf jobs, HTA markers.
+_WSH_MARKERS = re.compile(
+    rb"wscript\.|createobject\s*\(|new\s+activexobject\s*\(|getobject\s*\(\s*\"winmgmts",
+    re.IGNORECASE,
+)
+_WSF_JOB = re.compile(rb"<(job|package)\b[^>]*>.*<script\b", re.IGNORECASE | re.DOTALL)
+_HTA_MARKER = re.compile(rb"<hta:application\b", re.IGNORECASE)
+_SVG_ROOT = re.compile(rb"<svg[\s>]", re.IGNORECASE)
+
+
+def sniff_mime(prefix: bytes) -> str:
+    """Return libmagic's MIME type for the given leading bytes of a file."""
+    return str(magic.from_buffer(prefix, mime=True))
+
+
+def windows_name(filename: str | None) -> str:
+    """Return the file name as a Windows user sees it: NFKC, no invisible characters, trimmed."""
+    if not filename:
+        return ""
+    name = unicodedata.normalize("NFKC", filename)
+    name = "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rstrip(" .")
+
+
+def effective_extension(filename: str | None) -> str:
+    """Return the extension Windows acts on, lower-case and without the dot ("" if none)."""
+    name = windows_name(filename)
+    if "." not in name:
+        return ""
+    return name.rsplit(".", 1)[1].strip().casefold()
+
+
+def judge(
+    filename: str | None,
+    content: bytes,
+    *,
+    forbidden_extensions: Collection[str] = DEFAULT_FORBIDDEN_EXTENSIONS,
+    max_bytes: int | None = None,
+    sniff: Sniffer = sniff_mime,
+) -> Verdict:
+    """Judge one attachment by its Windows-visible extension and its real content."""
+    extension = effective_extension(filename)
+    oversize = max_bytes is not None and len(content) > max_bytes
+    limit = SNIFF_BYTES if max_bytes is None else min(SNIFF_BYTES, max_bytes)
+    prefix = content[:limit]
+    detected = sniff(prefix)
+    # Content outranks the name (its guidance is more specific); containers are opened only
+    # when the whole file is within the limit.
+    finding = _judge_content(detected, prefix, None if oversize else content)
+    if finding is not None:
+        reason, what = finding
+        return Verdict(False, reason, detected, _content_detail(what, extension), extension)
+    if extension in _normalise(forbidden_extensions):
+        detail = f"files with the extension .{extension} cannot be received"
+        return Verdict(False, "forbidden_extension", detected, detail, extension)
+    if oversize:
+        detail = f"the file has {len(content)} bytes; the limit is {max_bytes} bytes"
+        return Verdict(False, "too_large", detected, detail, extension)
+    return _accepted(filename, detected, extension)
+
+
+def _accepted(filename: str | None, detected: str, extension: str) -> Verdict:
+    if not windows_name(filename):
+        return Verdict(True, "empty_name_ok", detected, f"unnamed file of type {detected}", "")
+    shown = f".{extension}" if extension else "no extension"
+    return Verdict(True, "ok", detected, f"{shown} file of type {detected}", extension)
+
+
+def _content_detail(what: str, extension: str) -> str:
+    named = f"named .{extension}" if extension else "with no extension"
+    return f"the content is {what} ({named})"
+
+
+def _normalise(extensions: Collection[str]) -> Collection[str]:
+    if extensions is DEFAULT_FORBIDDEN_EXTENSIONS:
+        return extensions
+    return {e.lstrip(".").casefold() for e in extensions}
+
+
+def _judge_content(detected: str, prefix: bytes, whole: bytes | None) -> tuple[str, str] | None:
+    """Return (reason, what the content is) if the content alone is forbidden."""
+    for rule in (_by_signature, _by_text):
+        finding = rule(detected, prefix)
+        if finding is not None:
+            return finding
+    if whole is None:
+        return None
+    if prefix.startswith(_ZIP_SIGNATURES) or detected in _ZIP_TYPES:
+        return _judge_zip(whole)
+    if prefix.startswith(_OLE2_SIGNATURE):
+        return _judge_ole2(whole)
+    return None
+
+
+def _by_signature(detected: str, prefix: bytes) -> tuple[str, str] | None:
+    """Binary formats recognised by libmagic or by their leading bytes."""
+    if detected.startswith("text/"):
+        return None  # a note that begins "MZ" or "ITSF" is still a note
+    if prefix.startswith(b"MZ"):
+        return "executable_content", f"a Windows/MS-DOS executable, {detected}"
+    if prefix.startswith(b"\x7fELF"):
+        return "executable_content", f"an ELF executable, {detected}"
+    if detected in _EXECUTABLE_TYPES:
+        return "executable_content", f"{_EXECUTABLE_TYPES[detected]}, {detected}"
+    if detected == "application/x-ms-shortcut" or prefix.startswith(_LNK_HEADER):
+        return "shortcut", f"a Windows shortcut, {detected}"
+    if detected == "application/vnd.ms-htmlhelp" or prefix.startswith(b"ITSF"):
+        return "help_file", f"a compiled HTML help file, {detected}"
+    if detected == "application/x-shockwave-flash" or _is_flash(prefix):
+        return "flash", f"a Flash movie, {detected}"
+    if detected == "application/x-lzh-compressed" or _LZH.match(prefix[:8]):
+        return "archive", f"an LZH archive, {detected}"
+    return None
+
+
+def _is_flash(prefix: bytes) -> bool:
+    return len(prefix) >= 8 and prefix[:3] in _FLASH_SIGNATURES and prefix[3] < 64
+
+
+def _by_text(detected: str, prefix: bytes) -> tuple[str, str] | None:
+    """Markup and script content: SVG, HTA, scripts by type, shebang or WSH markers."""
+    if detected == "image/svg+xml":
+        return "svg", f"an SVG image, {detected}"
+    if detected in _SCRIPT_TYPES:
+        return "script_content", f"{_SCRIPT_TYPES[detected]}, {detected}"
+    if not detected.startswith("text/") and detected != "application/xml":
+        return None
+    text = prefix.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"#!"):
+        return "script_content", f"a script with a #! line, {detected}"
+    if text.startswith(b"#@~^"):
+        return "script_content", f"an encoded Windows script (.vbe/.jse), {detected}"
+    if _HTA_MARKER.search(text):
+        return "script_content", f"an HTML application (HTA), {detected}"
+    if text.startswith(b"<") and _SVG_ROOT.search(text):
+        return "svg", f"an SVG image, {detected}"
+    if _WSF_JOB.search(text) or _WSH_MARKERS.search(text):
+        return "script_content", f"a Windows Script Host script, {detected}"
+    return None
+
+
+def _judge_zip(content: bytes) -> tuple[str, str] | None:
+    """A ZIP is refused unless it is an Office Open XML or OpenDocument file without macros."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return _judge_zip_members(archive)
+    except _CONTAINER_ERRORS as error:
+        log.debug("unreadable ZIP: %s", error)
+        return "archive", "a ZIP archive (damaged)"
+
+
+def _judge_zip_members(archive: zipfile.ZipFile) -> tuple[str, str] | None:
+    members = archive.infolist()
+    if any(info.flag_bits & 0x1 for info in members):
+        return "encrypted_archive", "a password-protected ZIP archive"
+    names = {info.filename for info in members}
+    lowered = {name.casefold() for name in names}
+    if "meta-inf/manifest.mf" in lowered and "[Content_Types].xml" not in names:
+        return "executable_content", "a Java archive (JAR)"
+    if "[Content_Types].xml" in names:
+        return _judge_ooxml(archive, lowered)
+    if "mimetype" in names and _read_member(archive, "mimetype").startswith(
+        b"application/vnd.oasis.opendocument"
+    ):
+        return _judge_opendocument(lowered)
+    return "archive", "a ZIP archive"
+
+
+def _judge_ooxml(archive: zipfile.ZipFile, lowered: set[str]) -> tuple[str, str] | None:
+    content_types = _read_member(archive, "[Content_Types].xml").lower()
+    has_vba = any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in lowered)
+    if has_vba or b"macroenabled" in content_types or b"vbaproject" in content_types:
+        return "macro_document", "an Office document with macros (VBA project)"
+    return None
+
+
+def _judge_opendocument(lowered: set[str]) -> tuple[str, str] | None:
+    if any(name.startswith(("basic/", "scripts/")) for name in lowered):
+        return "macro_document", "an OpenDocument file with macros"
+    return None
+
+
+def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as member:
+        return member.read(MEMBER_READ_BYTES)
+
+
+def _judge_ole2(content: bytes) -> tuple[str, str] | None:
+    """An OLE2 file is refused when it holds a VBA project; encrypted packages are fine."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(content)) as ole:
+            paths: list[list[str]] = ole.listdir(streams=True, storages=True)
+    except _CONTAINER_ERRORS as error:
+        log.debug("unreadable OLE2 file: %s", error)
+        return "malformed_document", "a damaged OLE2 (legacy Office) file"
+    if any(part.upper() in _VBA_STORAGES for path in paths for part in path):
+        return "macro_document", "a legacy Office document with macros (VBA project)"
+    return None

@@ -1,0 +1,149 @@
+"""Content-addressed file store for raw messages and attachments.
+
+An object is kept under ``root/ab/cd/<sha256>`` where ``abcd`` are the first four hex digits of
+its SHA-256. Writes go to a temporary file in the target folder, are fsynced and then renamed
+into place, so a reader never sees a partial object and a crash leaves at most a ``.tmp-*`` file
+behind. Putting the same bytes twice is a no-op, which makes retries after a crash safe.
+
+The helpdesk keeps three separate stores (see ``Stores``): ``raw`` for whole messages as
+received, ``attachments`` for files agents may download, and ``quarantine`` for refused files,
+which are never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+_FILE_MODE = 0o640
+
+
+class InvalidKeyError(ValueError):
+    """A key that is not 64 lower-case hex digits (and so could escape the store)."""
+
+
+def key_for(data: bytes) -> str:
+    """The store key of ``data``: its SHA-256 in lower-case hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check(key: str) -> str:
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise InvalidKeyError(f"not a store key: {key!r}")
+    return key
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class RawStore:
+    """Files named by the SHA-256 of their content, under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """Where the object ``key`` lives (whether or not it exists)."""
+        _check(key)
+        return self.root / key[:2] / key[2:4] / key
+
+    def exists(self, key: str) -> bool:
+        """Whether the object ``key`` is stored."""
+        return self.path(key).is_file()
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` durably and return its key; a no-op when it is already stored."""
+        key = key_for(data)
+        target = self.path(key)
+        try:
+            if target.stat().st_size == len(data):
+                return key
+        except FileNotFoundError:
+            pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomically(target, data)
+        logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
+        return key
+
+    def _write_atomically(self, target: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fchmod(out.fileno(), _FILE_MODE)
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+
+    def get(self, key: str) -> bytes:
+        """The bytes of object ``key``; FileNotFoundError when it is not stored."""
+        return self.path(key).read_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        """Open object ``key`` for streaming (the caller closes it)."""
+        return self.path(key).open("rb")
+
+    def verify(self, key: str) -> bool:
+        """Whether object ``key`` exists and its content still hashes to ``key``."""
+        digest = hashlib.sha256()
+        try:
+            with self.open(key) as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return False
+        return digest.hexdigest() == key
+
+    def delete(self, key: str) -> bool:
+        """Remove object ``key``; returns whether it existed."""
+        try:
+            self.path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key (temporary files are skipped)."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("??/??/*"):
+            if _KEY.fullmatch(path.name) and path.parent.parent.name == path.name[:2]:
+                yield path.name
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The three stores of one installation, each under its own folder."""
+
+    raw: RawStore
+    attachments: RawStore
+    quarantine: RawStore
+
+    @classmethod
+    def under(cls, root: Path) -> Stores:
+        """Stores in ``root/raw``, ``root/attachments`` and ``root/quarantine``."""
+        root = Path(root)
+        return cls(
+            raw=RawStore(root / "raw"),
+            attachments=RawStore(root / "attachments"),
+            quarantine=RawStore(root / "quarantine"),
+        )

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run the whole suite on SQLite and the database-backed
+# part again on PostgreSQL (a fresh database created and dropped by the run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && [ -f scripts/install-test-deps.sh ]; then
+    bash scripts/install-test-deps.sh
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+# PostgreSQL on 127.0.0.1:5432 (trust auth); start the cluster if it is down.
+if ! .venv/bin/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres').close()" 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null; then
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+    fi
+fi
+
+echo "== lint =="
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+echo "== suite on SQLite =="
+HELPDESK_TEST_DB=sqlite .venv/bin/pytest "$@"
+
+echo "== database-backed tests on PostgreSQL =="
+HELPDESK_TEST_DB=postgresql .venv/bin/pytest tests/integration tests/e2e "$@"

@@ -1,0 +1,108 @@
+"""Sign-in: the form, CSRF, wrong passwords, rate limits, safe redirects, sign-out."""
+
+import re
+
+import pytest
+
+from helpdesk.auth.views import safe_next
+from helpdesk.models import Role
+from tests.support.factories import PASSWORD
+
+
+def _token(client, path="/auth/login"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _login(client, email, password, next_url=None):
+    url = "/auth/login" + (f"?next={next_url}" if next_url else "")
+    data = {"email": email, "password": password, "csrf_token": _token(client)}
+    return client.post(url, data=data)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(app):
+    from helpdesk.extensions import limiter
+
+    limiter.reset()
+
+
+def test_anonymous_is_sent_to_the_login_page(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+def test_login_page_has_security_headers(client):
+    response = client.get("/auth/login")
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_correct_password_signs_in_and_shows_the_queue(client, make):
+    desk = make.desk(name="System operation helpdesk")
+    user = make.user(Role.AGENT, desks=[desk])
+    response = _login(client, user.email.upper(), PASSWORD)
+    assert response.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "System operation helpdesk" in page and user.name in page
+
+
+def test_wrong_password_is_refused_with_a_message(client, make):
+    user = make.user()
+    response = _login(client, user.email, "wrong password")
+    assert response.status_code == 200
+    assert "Email or password is wrong." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_inactive_account_cannot_sign_in(client, make):
+    user = make.user(active=False)
+    assert _login(client, user.email, PASSWORD).status_code == 200
+
+
+def test_post_without_csrf_token_is_refused(client, make):
+    user = make.user()
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_login_is_rate_limited_per_account(client, make, app):
+    user = make.user()
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for _ in range(limit):
+        assert _login(client, user.email, "wrong").status_code == 200
+    assert _login(client, user.email, PASSWORD).status_code == 429
+
+
+def test_next_is_followed_only_to_local_paths(client, make):
+    user = make.user()
+    response = _login(client, user.email, PASSWORD, next_url="https://evil.example/")
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/tickets/5", "/tickets/5"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        (None, "/"),
+    ],
+)
+def test_safe_next(app, target, expected):
+    with app.test_request_context():
+        assert safe_next(target) == expected
+
+
+def test_sign_out(client, make, login_as):
+    user = make.user()
+    login_as(user)
+    assert client.get("/").status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True))
+    response = client.post("/auth/logout", data={"csrf_token": token.group(1)})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302

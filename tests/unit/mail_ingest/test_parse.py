@@ -1,0 +1,459 @@
+"""parse_message: real-world charsets, MIME shapes, hostile HTML, machine mail, garbage."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mail_ingest.parse import (
+    ORIGIN_FORWARDED,
+    ORIGIN_MESSAGE,
+    ORIGIN_TNEF,
+    ParsedMessage,
+    decode_bytes,
+    html_to_text,
+    normalize_message_id,
+    parse_message,
+)
+from tests.support import mailsamples as samples
+
+JST = timezone(timedelta(hours=9))
+
+
+def by_name(msg: ParsedMessage) -> dict[str | None, bytes]:
+    return {a.filename: a.content for a in msg.attachments}
+
+
+# ---- Japanese charsets ---------------------------------------------------------------------
+
+
+def test_iso2022jp_subject_and_body_with_windows_extensions() -> None:
+    msg = parse_message(samples.iso2022jp_message())
+    assert msg.ok and msg.errors == ()
+    assert msg.subject == "ログインできません①"
+    assert msg.text == samples.JA_BODY
+
+
+def test_shift_jis_body_decoded_as_cp932_with_circled_digits_and_halfwidth_kana() -> None:
+    msg = parse_message(samples.cp932_message())
+    assert "①の件です。～ｶﾀｶﾅ" in msg.text
+    assert "所属機関名：株式会社テスト" in msg.text
+
+
+def test_raw_8bit_shift_jis_headers() -> None:
+    msg = parse_message(samples.cp932_message())
+    assert msg.subject == "届出について①～③"
+    assert msg.from_name == "山田 太郎"
+    assert msg.from_address == "taro.yamada@example.co.jp"
+
+
+def test_euc_jp_subject_and_body() -> None:
+    msg = parse_message(samples.eucjp_message())
+    assert msg.subject == "在留カードの件"
+    assert msg.text == "在留カードの更新について質問です。"
+
+
+@pytest.mark.parametrize("cte", ["base64", "quoted-printable"])
+def test_utf8_bodies_in_both_transfer_encodings(cte: str) -> None:
+    msg = parse_message(samples.utf8_message(cte))
+    assert msg.subject == "Không đăng nhập được – ログイン"
+    assert msg.from_name == "Nguyễn Văn An"
+    assert msg.text == "Xin chào,\nTôi không thể đăng nhập. ログインできません。"
+    assert msg.errors == ()
+
+
+def test_encoded_words_split_mid_character_across_folded_lines_and_mixed_charsets() -> None:
+    msg = parse_message(samples.split_subject_message())
+    # Whitespace between adjacent encoded words is dropped (RFC 2047 section 6.2).
+    assert msg.subject == "電子届出の申請– Café plain Ü"
+
+
+# ---- broken charset declarations -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("declared", "body", "expected"),
+    [
+        ("unknown-8bit", "①お問い合わせ".encode("cp932"), "①お問い合わせ"),
+        ("x-unknown", "お問い合わせです".encode(), "お問い合わせです"),
+        ("utf8", "Tiếng Việt".encode(), "Tiếng Việt"),
+        ("utf-8", "申請書の提出について".encode("cp932"), "申請書の提出について"),
+        ("iso-8859-1", "Grüße aus Köln".encode(), "Grüße aus Köln"),
+        ("us-ascii", "日本語のテキストです".encode("euc-jp"), "日本語のテキストです"),
+        ("no-such-charset", "Café".encode("latin-1"), "Café"),
+    ],
+)
+def test_wrong_or_unknown_charset_declarations_still_decode(
+    declared: str, body: bytes, expected: str
+) -> None:
+    msg = parse_message(samples.broken_charset_message(declared, body))
+    assert msg.ok
+    assert msg.text == expected
+
+
+def test_a_wrong_declaration_is_recorded_as_an_error() -> None:
+    body = "申請書の提出について".encode("cp932")
+    msg = parse_message(samples.broken_charset_message("utf-8", body))
+    assert any("did not decode" in e and "cp932" in e for e in msg.errors)
+
+
+def test_decode_bytes_never_raises_and_falls_back_to_latin1() -> None:
+    text, problem = decode_bytes(b"\x81\x8d\x8f\x90\x9d", "bogus")
+    assert text == "\x81\x8d\x8f\x90\x9d"
+    assert problem is not None
+
+
+# ---- attachment names ----------------------------------------------------------------------
+
+
+def test_rfc2231_iso2022jp_filename_with_continuations() -> None:
+    files = by_name(parse_message(samples.filenames_message()))
+    assert files["申請書①.pdf"] == samples.PDF_BYTES
+
+
+def test_rfc2231_utf8_percent_encoded_filename_in_three_pieces() -> None:
+    files = by_name(parse_message(samples.filenames_message()))
+    assert files["在留カード（表面）.png"] == samples.PNG_1PX
+
+
+def test_rfc2047_encoded_filename_and_raw_shift_jis_filename() -> None:
+    msg = parse_message(samples.filenames_message())
+    files = by_name(msg)
+    assert files["届出一覧.xlsx"] == b"PK fake xlsx"
+    assert files["ﾒﾓ帳.txt"] == "メモ\r\n".encode("cp932")
+    assert msg.text == "See attached."
+
+
+def test_attachment_metadata() -> None:
+    pdf = next(a for a in parse_message(samples.filenames_message()).attachments)
+    assert pdf.declared_type == "application/pdf"
+    assert pdf.size == len(samples.PDF_BYTES)
+    assert (pdf.inline, pdf.origin, pdf.content_id, pdf.omitted) == (False, "message", None, False)
+
+
+def test_path_components_are_stripped_from_filenames() -> None:
+    raw = (
+        b"From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: application/octet-stream; name="C:\\\\Users\\\\a\\\\..\\\\evil.exe"\r\n'
+        b"\r\nMZ"
+    )
+    (att,) = parse_message(raw).attachments
+    assert att.filename == "evil.exe"
+
+
+# ---- headers -----------------------------------------------------------------------------
+
+
+def test_identity_headers_are_normalised() -> None:
+    raw = (
+        b"From: \"Sato, Hanako\" <Hanako.SATO@School.Example.JP>\r\n"
+        b"To: helpdesk@support.example.jp, \"SSW\" <SSW@support.example.jp>\r\n"
+        b"Cc: boss@school.example.jp\r\nDelivered-To: ssw@support.example.jp\r\n"
+        b"X-Original-To: desk-alias@support.example.jp\r\n"
+        b"Reply-To: Office <office@school.example.jp>\r\n"
+        b"Message-ID:  < abc.123@school.example.jp >\r\n"
+        b"In-Reply-To: <ticket-7@support.example.jp> (Sato's message of Monday)\r\n"
+        b"References: <a@x> <b@x>\r\n <a@x>\r\n\tc@x\r\n"
+        b"Subject: Re:\r\n  folded\r\n subject\r\n\r\nhi\r\n"
+    )
+    msg = parse_message(raw)
+    assert msg.from_address == "hanako.sato@school.example.jp"
+    assert msg.from_name == "Sato, Hanako"
+    assert msg.to == ("helpdesk@support.example.jp", "ssw@support.example.jp")
+    assert msg.cc == ("boss@school.example.jp",)
+    assert msg.recipients == (
+        "helpdesk@support.example.jp",
+        "ssw@support.example.jp",
+        "boss@school.example.jp",
+        "desk-alias@support.example.jp",
+    )
+    assert msg.reply_to == "office@school.example.jp"
+    assert msg.message_id == "abc.123@school.example.jp"
+    assert msg.in_reply_to == "ticket-7@support.example.jp"
+    assert msg.references == ("a@x", "b@x")
+    assert msg.subject == "Re: folded subject"
+
+
+def test_normalize_message_id_variants() -> None:
+    assert normalize_message_id("<x@y>") == "x@y"
+    assert normalize_message_id("  x@y ") == "x@y"
+    assert normalize_message_id("junk <x@y> more") == "x@y"
+    assert normalize_message_id("") is None
+    assert normalize_message_id(None) is None
+
+
+def test_dates_are_aware_naive_means_utc_and_garbage_is_none() -> None:
+    assert parse_message(samples.iso2022jp_message()).date == datetime(2024, 3, 1, 23, tzinfo=JST)
+    naive = parse_message(samples.no_message_id()).date
+    assert naive == datetime(2024, 3, 4, 10, tzinfo=UTC)
+    bad = parse_message(b"From: a@example.com\r\nDate: yesterday-ish\r\n\r\nx")
+    assert bad.date is None
+    assert any("Date" in e for e in bad.errors)
+
+
+def test_message_without_message_id() -> None:
+    msg = parse_message(samples.no_message_id())
+    assert msg.ok
+    assert msg.message_id is None
+    assert msg.from_address == "scanner@example.co.jp"
+
+
+def test_header_only_message() -> None:
+    msg = parse_message(samples.header_only())
+    assert msg.ok
+    assert (msg.subject, msg.text, msg.html, msg.attachments) == ("nothing", "", None, ())
+
+
+def test_decoded_headers_are_kept_for_lookup() -> None:
+    msg = parse_message(samples.cp932_message())
+    assert msg.header("SUBJECT") == "届出について①～③"
+    assert msg.header("x-missing") is None
+
+
+def test_sha256_and_size_of_the_raw_bytes() -> None:
+    raw = samples.iso2022jp_message()
+    msg = parse_message(raw)
+    assert msg.sha256 == hashlib.sha256(raw).hexdigest()
+    assert msg.size == len(raw)
+
+
+# ---- garbage -----------------------------------------------------------------------------
+
+
+def test_empty_message_is_not_ok() -> None:
+    msg = parse_message(b"")
+    assert not msg.ok
+    assert msg.errors == ("empty message",)
+    assert msg.sha256 == hashlib.sha256(b"").hexdigest()
+
+
+def test_binary_garbage_is_not_ok_but_returns() -> None:
+    msg = parse_message(random.Random(7).randbytes(5000))
+    assert not msg.ok
+    assert msg.subject == ""
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.binary(max_size=4000))
+def test_parse_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
+    msg = parse_message(raw)
+    assert isinstance(msg, ParsedMessage)
+    assert msg.sha256 == hashlib.sha256(raw).hexdigest()
+
+
+_CORPUS = [
+    samples.iso2022jp_message(),
+    samples.cp932_message(),
+    samples.filenames_message(),
+    samples.forwarded_message(),
+    samples.dsn_bounce(),
+    samples.inline_image_message(),
+]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.sampled_from(_CORPUS),
+    st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=8)), max_size=12),
+)
+def test_parse_never_raises_on_damaged_real_messages(
+    raw: bytes, edits: list[tuple[int, bytes]]
+) -> None:
+    data = bytearray(raw)
+    for pos, junk in edits:
+        at = pos % len(data)
+        data[at : at + len(junk)] = junk[::-1] if pos % 2 else junk
+    msg = parse_message(bytes(data))
+    assert not any(e.startswith("unparsable message") for e in msg.errors)
+
+
+def test_deep_nesting_is_cut_off_not_crashed() -> None:
+    head = b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+    raw = head
+    for i in range(40):
+        raw += f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
+    raw += b"Content-Type: text/plain\r\n\r\ndeep\r\n"
+    msg = parse_message(raw)
+    assert msg.ok
+    assert any("too deep" in e for e in msg.errors)
+
+
+# ---- HTML ------------------------------------------------------------------------------------
+
+
+def _assert_harmless(html: str) -> None:
+    lowered = html.lower()
+    for needle in ("<script", "onerror", "onclick", "onload", "javascript:", "<style",
+                   "style=", "expression(", "<iframe", "<form", "<input", "<svg", "data:",
+                   "tracker.example.com", "display:none"):  # fmt: skip
+        assert needle not in lowered, needle
+
+
+def test_hostile_html_in_alternative_is_sanitised_and_plain_text_preferred() -> None:
+    msg = parse_message(samples.html_message())
+    assert msg.text == "Hello agent (plain)"
+    assert msg.html is not None
+    _assert_harmless(msg.html)
+    assert "<b>agent</b>" in msg.html
+    assert 'href="https://portal.example.go.jp/"' in msg.html
+    assert 'alt="pixel"' in msg.html  # the image stays, its remote source does not
+
+
+def test_html_only_message_gets_a_text_rendering() -> None:
+    msg = parse_message(samples.html_message(with_text=False))
+    assert msg.html is not None
+    _assert_harmless(msg.html)
+    assert msg.text.splitlines()[0] == "Hello agent"
+    assert "alert" not in msg.text and "display" not in msg.text
+
+
+def test_html_to_text_renders_blocks_and_lists() -> None:
+    html = "<h1>Title</h1><p>One&amp;two</p><ul><li>a</li><li>b</li></ul>x<br>y"
+    assert html_to_text(html) == "Title\n\nOne&two\n\n- a\n- b\nx\ny"
+
+
+def test_inline_image_is_kept_and_cid_source_allowed() -> None:
+    msg = parse_message(samples.inline_image_message())
+    (image,) = msg.attachments
+    assert image.inline and image.content_id == "shot1@example.vn"
+    assert image.content == samples.PNG_1PX
+    assert msg.html is not None and 'src="cid:shot1@example.vn"' in msg.html
+    assert msg.text == "See the screenshot."
+
+
+# ---- forwarded, TNEF ----------------------------------------------------------------------
+
+
+def test_forwarded_message_is_an_eml_attachment_and_its_files_are_flattened() -> None:
+    msg = parse_message(samples.forwarded_message())
+    assert msg.text == "Forwarding the report below."
+    eml, pdf = msg.attachments
+    assert (eml.filename, eml.declared_type, eml.origin) == (
+        "定期報告.eml",
+        "message/rfc822",
+        ORIGIN_MESSAGE,
+    )
+    assert parse_message(eml.content).message_id == "inner.1@school.example.jp"
+    assert (pdf.filename, pdf.origin, pdf.content) == (
+        "報告書.pdf",
+        ORIGIN_FORWARDED,
+        samples.PDF_BYTES,
+    )
+
+
+def test_forwarded_message_summary() -> None:
+    (fwd,) = parse_message(samples.forwarded_message()).forwarded
+    assert fwd.message_id == "inner.1@school.example.jp"
+    assert fwd.from_address == "hanako.sato@school.example.jp"
+    assert fwd.subject == "定期報告"
+    assert fwd.text.strip() == "定期報告を添付します。"
+
+
+def test_tnef_winmail_dat_is_unpacked() -> None:
+    msg = parse_message(samples.tnef_message())
+    files = {a.filename: a for a in msg.attachments}
+    assert set(files) == {"report.pdf", "tool.exe"}
+    assert files["report.pdf"].content == samples.PDF_BYTES
+    assert files["tool.exe"].origin == ORIGIN_TNEF
+    assert files["report.pdf"].declared_type == "application/pdf"
+
+
+def test_broken_winmail_dat_is_kept_as_is_and_noted() -> None:
+    raw = samples.tnef_message().replace(
+        b"Content-Type: application/ms-tnef", b"Content-Type: application/ms-tnef"
+    )
+    broken = raw.split(b"winmail.dat")[0] + b'winmail.dat"\r\n\r\nAAAA\r\n'
+    msg = parse_message(broken)
+    assert [a.filename for a in msg.attachments] == ["winmail.dat"]
+    assert any("winmail.dat" in e for e in msg.errors)
+
+
+# ---- machine mail, loops, size -------------------------------------------------------------
+
+
+def test_dsn_bounce_finds_our_returned_message() -> None:
+    msg = parse_message(samples.dsn_bounce("ticket-42.reply-1@support.example.jp"))
+    assert msg.is_bounce
+    assert msg.report_type == "delivery-status"
+    assert msg.bounced_message_id == "ticket-42.reply-1@support.example.jp"
+    assert msg.bounced_recipients == ("nobody@school.example.jp",)
+    assert msg.return_path == ""
+    assert msg.auto_submitted == "auto-replied"
+
+
+def test_bounce_with_only_returned_headers() -> None:
+    raw = (
+        b"From: postmaster@mx.example.com\r\nSubject: Delivery Status Notification (Failure)\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type="delivery-status";'
+        b' boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nfailed\r\n'
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        b"Final-Recipient: rfc822; <Gone@Example.com>\r\nAction: failed\r\n\r\n"
+        b"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: helpdesk@support.example.jp\r\n"
+        b"Message-ID: <reply-9@support.example.jp>\r\n\r\n--B--\r\n"
+    )
+    msg = parse_message(raw)
+    assert msg.is_bounce
+    assert msg.bounced_message_id == "reply-9@support.example.jp"
+    assert msg.bounced_recipients == ("gone@example.com",)
+
+
+def test_plain_text_bounce_from_mailer_daemon() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.com\r\nSubject: failure notice\r\n\r\n"
+        b"Sorry.\r\n--- Below this line is a copy of the message.\r\n\r\n"
+        b"Message-ID: <reply-10@support.example.jp>\r\nSubject: hi\r\n"
+    )
+    msg = parse_message(raw)
+    assert msg.is_bounce
+    assert msg.bounced_message_id == "reply-10@support.example.jp"
+
+
+def test_ordinary_mail_is_not_a_bounce() -> None:
+    msg = parse_message(samples.forwarded_message())
+    assert not msg.is_bounce and msg.bounced_message_id is None
+
+
+def test_auto_reply_and_list_headers() -> None:
+    auto = parse_message(samples.auto_reply())
+    assert auto.auto_submitted == "auto-replied"
+    assert auto.subject == "Out of office: Re: [#42] 届出について"
+    listed = parse_message(samples.list_mail())
+    assert listed.list_id == "JLS news <jls-news.lists.example.org>"
+    assert listed.precedence == "list"
+
+
+def test_oversized_message_keeps_headers_and_text_but_not_content() -> None:
+    raw = samples.big_message(2_000_000)
+    msg = parse_message(raw, max_bytes=200_000)
+    assert msg.oversized and msg.ok
+    assert msg.subject == "big" and msg.text == "Here is a big file."
+    (att,) = msg.attachments
+    assert (att.filename, att.content, att.omitted) == ("big.pdf", b"", True)
+    assert 0 < att.size <= 2_000_000
+    assert msg.sha256 == hashlib.sha256(raw).hexdigest()
+    assert any("exceeds" in e for e in msg.errors)
+
+
+def test_message_within_the_limit_is_not_oversized() -> None:
+    raw = samples.big_message(10_000)
+    msg = parse_message(raw, max_bytes=len(raw))
+    assert not msg.oversized
+    assert len(msg.attachments[0].content) == 10_000
+
+
+# ---- the benchmark mix ---------------------------------------------------------------------
+
+
+def test_generated_enquiries_parse_cleanly() -> None:
+    rng = random.Random(42)
+    parsed = [parse_message(samples.generate_enquiry(i, rng)) for i in range(150)]
+    assert all(m.ok and m.errors == () for m in parsed)
+    assert len({m.message_id for m in parsed}) == 150
+    assert any("①" in m.text for m in parsed)
+    assert any(m.attachments for m in parsed)
+    assert all(m.text.strip() for m in parsed)

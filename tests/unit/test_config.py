@@ -1,0 +1,51 @@
+"""Settings: defaults, environment overrides, production refusing missing secrets."""
+
+import pytest
+
+from config import ConfigError, load_config
+
+
+def test_default_uses_sqlite_under_the_instance_folder(tmp_path):
+    settings = load_config("development", environ={"HELPDESK_INSTANCE_PATH": str(tmp_path)})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'helpdesk.sqlite3'}"
+    assert settings["RAW_STORE_PATH"] == str(tmp_path / "store" / "raw")
+
+
+def test_environment_overrides_are_typed():
+    env = {"HELPDESK_SMTP_PORT": "2525", "HELPDESK_SCHEDULER_ENABLED": "false"}
+    settings = load_config("development", environ=env)
+    assert settings["SMTP_PORT"] == 2525
+    assert settings["SCHEDULER_ENABLED"] is False
+
+
+def test_bad_number_says_which_variable():
+    with pytest.raises(ConfigError, match="HELPDESK_SMTP_PORT"):
+        load_config("development", environ={"HELPDESK_SMTP_PORT": "twenty"})
+
+
+def test_production_refuses_to_start_without_secret_and_database():
+    with pytest.raises(ConfigError, match="HELPDESK_SECRET_KEY.*HELPDESK_DATABASE_URL"):
+        load_config("production", environ={})
+
+
+def test_production_refuses_a_short_secret():
+    env = {"HELPDESK_SECRET_KEY": "short", "HELPDESK_DATABASE_URL": "postgresql://x/y"}
+    with pytest.raises(ConfigError, match="32 characters"):
+        load_config("production", environ=env)
+
+
+def test_production_with_its_secrets_starts_with_secure_cookies():
+    env = {"HELPDESK_SECRET_KEY": "s" * 40, "HELPDESK_DATABASE_URL": "postgresql://x/y"}
+    settings = load_config("production", environ=env)
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql://x/y"
+
+
+def test_unknown_configuration_name():
+    with pytest.raises(ConfigError, match="unknown configuration"):
+        load_config("staging", environ={})
+
+
+def test_environment_chooses_the_configuration():
+    settings = load_config(environ={"HELPDESK_ENV": "testing"})
+    assert settings["SCHEDULER_ENABLED"] is False
