@@ -22,13 +22,11 @@ from sqlalchemy.orm import scoped_session
 from helpdesk import create_app
 from helpdesk.extensions import db
 from tests.support.factories import Factories
+from tests.support.fixtures import *  # noqa: F403  (Dovecot, SMTP, browser fixtures)
 
-try:  # the real-server fixtures, when their module is present
-    from tests.support.fixtures import *  # noqa: F403
-except ImportError:  # pragma: no cover
-    pass
-
-PG_ADMIN_DSN = os.environ.get("HELPDESK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "HELPDESK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def database_kind() -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 from imap_tools import MailboxLoginError, MailBoxUnencrypted
 
+from tests.support import fixtures as support_fixtures
 from tests.support.browser import screenshot as save_screenshot
 from tests.support.browser import serve_app
 from tests.support.dovecot import DovecotServer, cleanup_stale_instances, port_is_open
@@ -383,3 +384,9 @@ def test_browser_opens_served_page_and_takes_screenshot(
     path = save_screenshot(page, "support-servers hello")
     assert path == REPO / "test-artifacts" / "screenshots" / "support-servers_hello.png"
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_missing_binaries_fail_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(support_fixtures, "find_dovecot", lambda: None)
+    with pytest.raises(pytest.fail.Exception, match="scripts/install-test-deps.sh"):
+        support_fixtures._require_dovecot()

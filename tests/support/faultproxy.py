@@ -84,6 +84,8 @@ class _Connection:
             if self.closed:
                 return
             self.closed = True
+        # Forget it before the client can see the close, so counts are exact when it does.
+        self.proxy._forget(self)
         for sock in (self.client, self.upstream):
             if reset:
                 # SO_LINGER with a zero timeout makes close() send RST.
@@ -93,13 +95,13 @@ class _Connection:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
         if reset:
-            # shutdown() would send a FIN first; wake the other pump by closing instead.
+            # SHUT_RD sends nothing on the wire but wakes a pump blocked in recv();
+            # SHUT_RDWR would send a FIN ahead of the RST.
             for sock in (self.client, self.upstream):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RD)
         for sock in (self.client, self.upstream):
             sock.close()
-        self.proxy._forget(self)
 
 
 class FaultProxy:

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.browser import INSTALL_HINT, find_chromium, launch_chromium, serve_app
+from tests.support.browser import (
+    INSTALL_HINT,
+    find_chromium,
+    launch_chromium,
+    screenshot,
+    serve_app,
+)
 from tests.support.dovecot import DovecotServer, find_dovecot
 from tests.support.faultproxy import FaultProxy
 from tests.support.smtp import SmtpSink
@@ -24,6 +30,21 @@ from tests.support.smtp import SmtpSink
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from playwright.sync_api import Browser, Page
+
+__all__ = [
+    "MailboxAccount",
+    "browser",
+    "dovecot",
+    "dovecot_factory",
+    "fault_proxy",
+    "live_server",
+    "mailbox_account",
+    "page",
+    "pytest_collection_modifyitems",
+    "pytest_runtest_makereport",
+    "serve_wsgi",
+    "smtp_sink",
+]
 
 DOVECOT_FIXTURES = {"dovecot", "mailbox_account", "dovecot_factory"}
 BROWSER_FIXTURES = {"browser", "page"}
@@ -47,6 +68,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.dovecot)
         if names & BROWSER_FIXTURES and item.get_closest_marker("browser") is None:
             item.add_marker(pytest.mark.browser)
+
+
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the item so fixtures can tell whether the test failed."""
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+def _test_failed(node: pytest.Item) -> bool:
+    reports = node.stash.get(_REPORTS, {})
+    return any(report.failed for report in reports.values())
 
 
 def _require_dovecot() -> None:
@@ -128,12 +167,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A page in a fresh browser context (no cookies or storage shared between tests)."""
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh browser context; a failing test leaves a FAILED-*.png screenshot."""
     context = browser.new_context(locale="en-US", timezone_id="Asia/Tokyo")
     context.set_default_timeout(10_000)
     try:
-        yield context.new_page()
+        new_page = context.new_page()
+        yield new_page
+        if _test_failed(request.node) and not new_page.is_closed():
+            screenshot(new_page, f"FAILED-{request.node.nodeid}")
     finally:
         context.close()
 

@@ -100,7 +100,11 @@ class SmtpSink:
             self.port = free_port()
         # A Controller closes its event loop when stopped, so every start needs a new one.
         controller = Controller(
-            _Handler(self), hostname=self.host, port=self.port, ready_timeout=10
+            _Handler(self),
+            hostname=self.host,
+            port=self.port,
+            ready_timeout=10,
+            server_hostname="smtp-sink.example.test",  # skips a getfqdn() DNS lookup
         )
         controller.start()
         self._controller = controller
