@@ -24,6 +24,7 @@ import email.utils
 import hashlib
 import html as html_lib
 import logging
+import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -204,7 +205,7 @@ def _iso2022jp_to_sjis(data: bytes) -> bytes:
 
 
 def _decode_iso2022jp(data: bytes) -> str:
-    for codec in ("iso2022_jp", "iso2022_jp_ext"):
+    for codec in ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2"):
         try:
             return data.decode(codec)
         except UnicodeDecodeError:
@@ -217,10 +218,16 @@ _PLAUSIBLE = re.compile(
 )
 
 
+_ASCII_BYTES = bytes(range(0x80))
+_HALFWIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
+
+
 def _plausibility(text: str) -> float:
+    """Share of characters likely in real mail; half-width kana count half (EUC-JP misread)."""
     if not text:
         return 1.0
-    return len(_PLAUSIBLE.findall(text)) / len(text)
+    kana = len(_HALFWIDTH_KANA.findall(text)) / 2
+    return (len(_PLAUSIBLE.findall(text)) + kana) / len(text)
 
 
 def _guess(data: bytes) -> tuple[str, str]:
@@ -243,7 +250,9 @@ def _guess(data: bytes) -> tuple[str, str]:
         score = _plausibility(text)
         if best is None or score > best[0]:
             best = (score, text, codec)
-    if best is not None and best[0] >= 0.9:
+    # Japanese text is mostly 8-bit; Western text has isolated 8-bit letters among ASCII.
+    dense = len(data.translate(None, _ASCII_BYTES)) > 0.3 * len(data)
+    if best is not None and (best[0] >= 0.9 or dense):
         return best[1], best[2]
     try:
         return data.decode("cp1252"), "cp1252"
@@ -491,7 +500,8 @@ def sanitize_html(markup: str) -> str:
     return _CLEANER.clean(markup)
 
 
-_BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"}
+_BLOCK = {"p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table"}
+_NO_CLOSING_BREAK = {"br", "li"}
 _SKIP = {"script", "style", "head", "title", "noscript", "template"}
 
 
@@ -512,8 +522,10 @@ class _TextRenderer(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK or tag == "td":
-            self.parts.append("\n" if tag != "td" else " ")
+        elif tag == "td":
+            self.parts.append(" ")
+        elif tag in _BLOCK and tag not in _NO_CLOSING_BREAK:
+            self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
@@ -827,10 +839,9 @@ def _tnef(part: Message, filename: str | None, state: _Walk, origin: str) -> Non
         state.attachments.append(_attachment(part, state, origin, ctype, filename))
         return
     for name, content in files:
+        ctype = mimetypes.guess_type(name or "")[0] or "application/octet-stream"
         state.attachments.append(
-            ParsedAttachment(
-                name, "application/octet-stream", content, False, None, ORIGIN_TNEF, len(content)
-            )
+            ParsedAttachment(name, ctype, content, False, None, ORIGIN_TNEF, len(content))
         )
 
 

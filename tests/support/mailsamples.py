@@ -367,16 +367,17 @@ def tnef_bytes(files: dict[str, bytes]) -> bytes:
     return out
 
 
-def tnef_message(files: dict[str, bytes] | None = None) -> bytes:
+def tnef_message(files: dict[str, bytes] | None = None, *, raw_tnef: bytes | None = None) -> bytes:
     """Outlook rich-text mail: the attachments travel inside winmail.dat."""
     files = files or {"report.pdf": PDF_BYTES, "tool.exe": b"MZ\x90\x00fake"}
+    tnef = tnef_bytes(files) if raw_tnef is None else raw_tnef
     msg = EmailMessage(policy=SMTP)
     msg["From"] = "outlook.user@example.co.jp"
     msg["To"] = DESK
     msg["Subject"] = "winmail"
     msg["Message-ID"] = "<tnef.1@example.co.jp>"
     msg.set_content("Body text.\n")
-    msg.add_attachment(tnef_bytes(files), "application", "ms-tnef", filename="winmail.dat")
+    msg.add_attachment(tnef, "application", "ms-tnef", filename="winmail.dat")
     return msg.as_bytes()
 
 

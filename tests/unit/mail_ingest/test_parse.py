@@ -17,6 +17,7 @@ from mail_ingest.parse import (
     ParsedMessage,
     decode_bytes,
     html_to_text,
+    iter_text_parts,
     normalize_message_id,
     parse_message,
 )
@@ -86,6 +87,11 @@ def test_encoded_words_split_mid_character_across_folded_lines_and_mixed_charset
         ("iso-8859-1", "Grüße aus Köln".encode(), "Grüße aus Köln"),
         ("us-ascii", "日本語のテキストです".encode("euc-jp"), "日本語のテキストです"),
         ("no-such-charset", "Café".encode("latin-1"), "Café"),
+        (
+            "x-unknown",
+            "Grüße aus Köln, schöne Straße".encode("latin-1"),
+            "Grüße aus Köln, schöne Straße",
+        ),
     ],
 )
 def test_wrong_or_unknown_charset_declarations_still_decode(
@@ -125,7 +131,7 @@ def test_rfc2047_encoded_filename_and_raw_shift_jis_filename() -> None:
     msg = parse_message(samples.filenames_message())
     files = by_name(msg)
     assert files["届出一覧.xlsx"] == b"PK fake xlsx"
-    assert files["ﾒﾓ帳.txt"] == "メモ\r\n".encode("cp932")
+    assert files["ﾒﾓ帳.txt"] == "メモ".encode("cp932")
     assert msg.text == "See attached."
 
 
@@ -151,8 +157,8 @@ def test_path_components_are_stripped_from_filenames() -> None:
 
 def test_identity_headers_are_normalised() -> None:
     raw = (
-        b"From: \"Sato, Hanako\" <Hanako.SATO@School.Example.JP>\r\n"
-        b"To: helpdesk@support.example.jp, \"SSW\" <SSW@support.example.jp>\r\n"
+        b'From: "Sato, Hanako" <Hanako.SATO@School.Example.JP>\r\n'
+        b'To: helpdesk@support.example.jp, "SSW" <SSW@support.example.jp>\r\n'
         b"Cc: boss@school.example.jp\r\nDelivered-To: ssw@support.example.jp\r\n"
         b"X-Original-To: desk-alias@support.example.jp\r\n"
         b"Reply-To: Office <office@school.example.jp>\r\n"
@@ -354,6 +360,19 @@ def test_forwarded_message_summary() -> None:
     assert fwd.text.strip() == "定期報告を添付します。"
 
 
+def test_iter_text_parts_includes_forwarded_text() -> None:
+    parts = list(iter_text_parts(parse_message(samples.forwarded_message())))
+    assert parts[0] == "Forwarding the report below."
+    assert parts[1].strip() == "定期報告を添付します。"
+
+
+def test_unknown_charset_halfwidth_kana_is_still_cp932() -> None:
+    body = "ｺﾝﾆﾁﾊ ｼｽﾃﾑ ﾆ ﾛｸﾞｲﾝ ﾃﾞｷﾏｾﾝ".encode("cp932")
+    assert parse_message(samples.broken_charset_message("x-unknown", body)).text == (
+        "ｺﾝﾆﾁﾊ ｼｽﾃﾑ ﾆ ﾛｸﾞｲﾝ ﾃﾞｷﾏｾﾝ"
+    )
+
+
 def test_tnef_winmail_dat_is_unpacked() -> None:
     msg = parse_message(samples.tnef_message())
     files = {a.filename: a for a in msg.attachments}
@@ -364,13 +383,11 @@ def test_tnef_winmail_dat_is_unpacked() -> None:
 
 
 def test_broken_winmail_dat_is_kept_as_is_and_noted() -> None:
-    raw = samples.tnef_message().replace(
-        b"Content-Type: application/ms-tnef", b"Content-Type: application/ms-tnef"
-    )
-    broken = raw.split(b"winmail.dat")[0] + b'winmail.dat"\r\n\r\nAAAA\r\n'
-    msg = parse_message(broken)
-    assert [a.filename for a in msg.attachments] == ["winmail.dat"]
-    assert any("winmail.dat" in e for e in msg.errors)
+    garbage = b"not really tnef at all"
+    msg = parse_message(samples.tnef_message(raw_tnef=garbage))
+    (att,) = msg.attachments
+    assert (att.filename, att.content) == ("winmail.dat", garbage)
+    assert any("winmail.dat not extracted" in e for e in msg.errors)
 
 
 # ---- machine mail, loops, size -------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""RawStore: content addressing, atomic idempotent writes, key validation."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from mail_ingest import rawstore
+from mail_ingest.rawstore import InvalidKeyError, RawStore, Stores, key_for
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RawStore:
+    return RawStore(tmp_path / "raw")
+
+
+def test_put_returns_sha256_and_shards_the_path(store: RawStore) -> None:
+    key = store.put(b"hello")
+    assert key == hashlib.sha256(b"hello").hexdigest() == key_for(b"hello")
+    assert store.path(key) == store.root / key[:2] / key[2:4] / key
+    assert store.path(key).read_bytes() == b"hello"
+
+
+def test_get_exists_and_open(store: RawStore) -> None:
+    key = store.put(b"\x00binary\xff" * 1000)
+    assert store.exists(key)
+    assert store.get(key) == b"\x00binary\xff" * 1000
+    with store.open(key) as stream:
+        assert stream.read(7) == b"\x00binary"
+
+
+def test_put_is_idempotent_and_does_not_rewrite(store: RawStore) -> None:
+    key = store.put(b"same")
+    before = store.path(key).stat().st_mtime_ns
+    os.utime(store.path(key), ns=(1, 1))
+    assert store.put(b"same") == key
+    assert store.path(key).stat().st_mtime_ns == 1 != before
+    assert list(store.keys()) == [key]
+
+
+def test_a_truncated_object_is_rewritten(store: RawStore) -> None:
+    key = store.put(b"complete content")
+    store.path(key).write_bytes(b"compl")
+    assert not store.verify(key)
+    store.put(b"complete content")
+    assert store.verify(key)
+
+
+def test_empty_object(store: RawStore) -> None:
+    key = store.put(b"")
+    assert store.get(key) == b""
+
+
+def test_no_temporary_files_are_left_behind(store: RawStore) -> None:
+    key = store.put(b"x" * 100_000)
+    assert [p.name for p in store.path(key).parent.iterdir()] == [key]
+
+
+def test_failed_write_removes_the_temporary_file(
+    store: RawStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rawstore.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        store.put(b"lost")
+    key = key_for(b"lost")
+    assert not store.exists(key)
+    assert list(store.path(key).parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../etc/passwd",
+        "a" * 63,
+        "a" * 65,
+        "A" * 64,
+        "g" * 64,
+        "/" + "a" * 63,
+        "a" * 62 + "/.",
+        "",
+        "a" * 64 + "\n",
+    ],
+)
+def test_invalid_keys_are_refused(store: RawStore, key: str) -> None:
+    for call in (store.get, store.path, store.exists, store.open, store.delete):
+        with pytest.raises(InvalidKeyError):
+            call(key)
+
+
+def test_missing_object(store: RawStore) -> None:
+    key = "0" * 64
+    assert not store.exists(key)
+    assert not store.verify(key)
+    with pytest.raises(FileNotFoundError):
+        store.get(key)
+
+
+def test_delete(store: RawStore) -> None:
+    key = store.put(b"gone soon")
+    assert store.delete(key)
+    assert not store.exists(key)
+    assert not store.delete(key)
+
+
+def test_stores_are_separate_areas(tmp_path: Path) -> None:
+    stores = Stores.under(tmp_path)
+    key = stores.quarantine.put(b"MZ evil")
+    assert stores.quarantine.exists(key)
+    assert not stores.attachments.exists(key)
+    assert not stores.raw.exists(key)
+    assert stores.quarantine.path(key).is_relative_to(tmp_path / "quarantine")
+
+
+def test_keys_lists_only_objects(store: RawStore) -> None:
+    keys = {store.put(bytes([i])) for i in range(20)}
+    (store.root / "stray.txt").write_bytes(b"x")
+    assert set(store.keys()) == keys
+    assert list(RawStore(store.root / "nothing-here").keys()) == []
