@@ -55,8 +55,8 @@ def merge(known: RequiredFields, new: RequiredFields) -> RequiredFields:
 
 def extract_required_fields(text: str) -> RequiredFields:
     """Extract organisation, contact and environment from a mail body (new part only)."""
-    new_part, _quoted = split_quoted(text)
-    lines = [_normalise(line) for line in new_part.split("\n")]
+    new_part, _quoted = split_quoted(_bounded(text))
+    lines = [_normalise(line[:_MAX_LINE]) for line in new_part.split("\n")]
     found = _labelled_values(lines)
     return RequiredFields(
         organisation=_first(found["organisation"]) or _organisation_in_text(lines),
@@ -66,6 +66,18 @@ def extract_required_fields(text: str) -> RequiredFields:
 
 
 # --- normalisation -------------------------------------------------------------------------
+
+# Pasted logs can make a body huge; fields sit near the top or in the signature at the end,
+# and no labelled line or signature line is longer than this.
+_MAX_HEAD, _MAX_TAIL, _MAX_LINE = 30_000, 5_000, 1_000
+
+
+def _bounded(text: str) -> str:
+    """Keep the head and the tail of a very long body."""
+    if len(text) <= _MAX_HEAD + _MAX_TAIL:
+        return text
+    return text[:_MAX_HEAD] + "\n" + text[-_MAX_TAIL:]
+
 
 _DASHES_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s?[‐‑‒–—―−ーｰ]\s?(?=\d)")
 
@@ -121,7 +133,8 @@ _BULLETS = r"[\s■□●○◆◇・*•▼▽◎※►▶➤☆★#\-]*(?:\d{1
 _OPEN = r"[【\[〔《<「(]"
 _CLOSE = r"[】\]〕》>」)]"
 _NOTE = r"(?:\s?\([^)]{0,30}\))?"
-_TAIL = r"(?=[^\n]+?(?:です|になります|となります|でございます)[。.!]?\s*$)"
+_POLITE_END = r"(?:です|になります|となります|でございます)(?=[。.!\s]|$)"
+_TAIL = rf"(?=[^\n]{{1,80}}?{_POLITE_END})"
 _SEP = rf"\s?{_NOTE}\s?(?:{_CLOSE}\s?[:=]?|[:=]|→|は{_TAIL})"
 _PAIR = re.compile(
     rf"(?:^|(?<=[\s/,、。|)\].・■□●○◆◇*•▼▽◎※►▶➤☆★#\d-]))(?:{_OPEN}\s?)?(?:{_LABEL}){_SEP}",
@@ -202,7 +215,7 @@ def _line_pairs(line: str, cells: list[str], kinds: list[str | None]) -> Iterato
         for match, after in zip(matches, [*matches[1:], None], strict=True):
             end = after.start() if after else len(line)
             if _sentence_label_ok(match):
-                yield _label_kind(match), line[match.end() : end]
+                yield _label_kind(match), _sentence_value(match, line[match.end() : end])
         return
     if len(cells) >= 2 and kinds[0]:
         yield str(kinds[0]), " ".join(cells[1:])
@@ -218,6 +231,13 @@ def _sentence_label_ok(match: re.Match[str]) -> bool:
         return True
     label = match.group(_label_kind(match)) or ""
     return bool(_NAMING_LABEL_END.search(label))
+
+
+def _sentence_value(match: re.Match[str], value: str) -> str:
+    """For "XはYです。…" the value ends at です; other values run to the next label."""
+    if not match.group().rstrip().endswith("は"):
+        return value
+    return re.split(_POLITE_END, value, maxsplit=1)[0]
 
 
 _NAMING_LABEL_END = re.compile(
@@ -291,7 +311,9 @@ def _joined(values: list[str]) -> str | None:
 
 # --- contact -------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]++@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+)
 _PHONE = re.compile(
     r"(?<![\d+\-])(?:\+81[\s\-]?(?:\(0\)\s?)?\d{1,4}|\(?0\d{1,4}\)?)[\s\-]?\(?\d{1,4}\)?[\s\-]?\d{3,4}"
     r"(?![\d\-])"
@@ -369,9 +391,9 @@ _JA_ORG = re.compile(
     rf"(?:{_JA_PREFIX})\s?{_NAME_CHARS}{{1,30}}|{_NAME_CHARS}{{1,30}}?(?:{_JA_SUFFIX})"
     rf"(?:\s?(?:{_NAME_CHARS}{{0,20}}(?:日本語学校|日本語学院|学院|学校|支店|営業所|本社)))?"
 )
-_EN_WORD = r"[A-Z0-9][\w&'.\-]*"
+_EN_WORD = r"[A-Z0-9][\w&'.\-]*+"
 _EN_ORG = re.compile(
-    rf"(?:{_EN_WORD},?\s+){{1,6}}(?:Co\.,?\s?Ltd\.?|Company,?\s+Limited|Inc\.|Inc\b|Corporation"
+    rf"(?<![\w&'.\-])(?:{_EN_WORD},?\s+){{1,6}}(?:Co\.,?\s?Ltd\.?|Company,?\s+Limited|Inc\.|Inc\b|Corporation"
     r"|Corp\.|K\.K\.|LLC|Ltd\.?|Co-?operative|Cooperative|(?:Japanese[\s-]+)?Language\s+"
     r"(?:School|Institute|Academy|College|Cent(?:er|re))|Institute|Academy|University|College"
     r"|Association|Foundation|Gakuin|Gakuen)"

@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mail_ingest.environment import describe, normalise_environment
 from mail_ingest.fields import FIELD_NAMES, RequiredFields, extract_required_fields, merge
@@ -297,3 +299,22 @@ def test_several_pairs_on_one_line() -> None:
 def test_empty_text() -> None:
     """An empty body gives nothing and never raises."""
     assert extract_required_fields("") == RequiredFields()
+
+
+def test_long_pasted_log_keeps_head_and_signature() -> None:
+    """A huge pasted log in the middle does not hide the fields at the top and bottom."""
+    log = "ERROR 0000000000 at com.example.Foo(Foo.java:42)\n" * 5000
+    body = f"機関名：株式会社ログ\nエラーログを貼ります。\n{log}--\n山田\nTEL 03-1234-5678"
+    found = extract_required_fields(body)
+    assert found.organisation == "株式会社ログ"
+    assert found.contact == "03-1234-5678"
+
+
+@given(st.text(max_size=400))
+def test_never_raises_and_values_are_non_empty(text: str) -> None:
+    """Any text gives a RequiredFields whose present values are non-empty strings."""
+    found = extract_required_fields(text)
+    for name in FIELD_NAMES:
+        value = getattr(found, name)
+        assert value is None or value.strip()
+    assert merge(found, found) == found

@@ -1,0 +1,109 @@
+"""Detect the language of a mail so the desk can answer in Japanese or English.
+
+Script checks come first because they are certain and langdetect is weak on short CJK text:
+kana means Japanese; Hangul means Korean; Han characters with no kana are Chinese when there
+are enough of them to be prose (Japanese prose always has kana) and Japanese when short (a
+subject such as 定期報告提出方法). Mostly-Latin text (an English mail with a Japanese
+signature, say) goes to langdetect, on its non-CJK part, with a fixed seed so the same text
+always gets the same answer. Short ASCII-only text (under 40 letters) is taken as English:
+langdetect guesses wildly on a few plain words ("Hello I cannot login." comes out Italian).
+Fewer than three letters is "und" (undetermined), answered in English. Only the new part of
+the mail is read unless there is nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from langdetect import DetectorFactory, detect_langs
+from langdetect.lang_detect_exception import LangDetectException
+
+from mail_ingest.quoting import split_quoted
+
+__all__ = ["Language", "detect_language"]
+
+DetectorFactory.seed = 0
+
+_KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\uff66-\uff9d]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
+_NOISE = re.compile(r"https?://\S+|(?<![\w.+\-])[\w.+\-]++@\S+|[\d_]+")
+_MAX_CHARS = 5_000  # plenty to tell a language; langdetect is slow on long text
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+_LATIN_ONLY = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9d]+")
+_LATIN_SHARE_FOR_LANGDETECT = 0.6
+_SHORT_ASCII_LETTERS = 40
+_CHINESE_PROSE_MIN_HAN = 15
+_KANA_SHARE_FOR_JAPANESE = 0.1
+
+
+@dataclass(frozen=True)
+class Language:
+    """An ISO 639-1 code (langdetect's, e.g. "zh-cn"; "und" if unknown) and the reply language."""
+
+    code: str
+    reply_language: Literal["ja", "en"]
+
+
+def detect_language(text: str) -> Language:
+    """Detect the language of a mail's new text; reply in Japanese only to Japanese."""
+    new_part, quoted = split_quoted(text)
+    cleaned = _NOISE.sub(" ", (new_part if new_part.strip() else quoted)[:_MAX_CHARS])
+    code = _by_script(cleaned) or _by_langdetect(_LATIN_ONLY.sub(" ", cleaned))
+    return Language(code, "ja" if code == "ja" else "en")
+
+
+def _by_script(text: str) -> str | None:
+    """Decide from the writing system where that is certain enough."""
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3:
+        return "und"
+    if len(_LATIN.findall(text)) / letters >= _LATIN_SHARE_FOR_LANGDETECT:
+        return None  # e.g. an English mail with a Japanese company name in the signature
+    kana = len(_KANA.findall(text))
+    if kana and kana / letters >= _KANA_SHARE_FOR_JAPANESE:
+        return "ja"
+    if len(_HANGUL.findall(text)) / letters >= _KANA_SHARE_FOR_JAPANESE:
+        return "ko"
+    han = len(_HAN.findall(text))
+    if han and han / letters >= 0.5:
+        return _chinese_variant(text) if han >= _CHINESE_PROSE_MIN_HAN and not kana else "ja"
+    return None
+
+
+# Common characters written differently in simplified and traditional Chinese (same order).
+_SIMPLIFIED = "们这说请么国会对时为学电体关与问题统发实点过还应机资诉询录谢记报个员"
+_TRADITIONAL = "們這說請麼國會對時為學電體關與問題統發實點過還應機資訴詢錄謝記報個員"
+
+
+def _chinese_variant(text: str) -> str:
+    """zh-tw when traditional forms outnumber simplified ones, else zh-cn."""
+    simplified = sum(text.count(ch) for ch in _SIMPLIFIED)
+    traditional = sum(text.count(ch) for ch in _TRADITIONAL)
+    return "zh-tw" if traditional > simplified else "zh-cn"
+
+
+def _by_langdetect(text: str) -> str:
+    """langdetect's best guess, or "und" when it has none."""
+    letters = sum(ch.isalpha() for ch in text)
+    if text.isascii() and letters < _SHORT_ASCII_LETTERS:
+        return "en" if letters >= 3 else "und"
+    guesses = _guesses(text)
+    return str(guesses[0].lang) if guesses else "und"
+
+
+def _guesses(text: str) -> list[_Guess]:
+    """langdetect's ranked guesses; an empty list when it finds no features."""
+    try:
+        return list(detect_langs(text))
+    except LangDetectException:
+        return []
+
+
+class _Guess:
+    """The shape of langdetect's result objects (the library has no type hints)."""
+
+    lang: str
+    prob: float
