@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -95,7 +96,10 @@ class _Table:
     """Open intervals of the years first..last, as epoch microseconds, with running totals.
 
     The numbers are floats holding whole microseconds: exact below 2**53 (until the year 2255),
-    and faster to compare with the float timestamps of the queries than ints.
+    and faster to compare with the float timestamps of the queries than ints. ``midnights`` holds
+    the local midnight of each date from ordinal ``day0`` on, or NaN for a date whose length is
+    not 24 hours (a DST change): it turns a wall time in the calendar's zone into an instant
+    without the costly ``datetime.timestamp()``.
     """
 
     first: int
@@ -106,6 +110,8 @@ class _Table:
     ends: list[float]
     cum: list[float]
     cum_end: list[float]
+    day0: int
+    midnights: list[float]
 
 
 @functools.lru_cache(maxsize=512)
@@ -141,12 +147,6 @@ def _parse_clock(value: str | time) -> time:
     return value if isinstance(value, time) else time.fromisoformat(value)
 
 
-def _require_aware(at: datetime) -> None:
-    """Raise NaiveDatetimeError unless ``at`` carries a UTC offset."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise NaiveDatetimeError(f"a timezone-aware datetime is required, got {at!r}")
-
-
 class BusinessCalendar:
     """Opening hours, holidays and closures of one desk, with business-time arithmetic."""
 
@@ -168,11 +168,13 @@ class BusinessCalendar:
         self.tz = ZoneInfo(timezone)
         self.overrides: dict[date, DayOverride] = {}
         for override in overrides:
-            self._check_override(override)
             self.overrides[override.day] = override
+            if override.is_open:
+                self._special_hours(override)  # raises early on impossible hours
         self.national_holidays = national_holidays
         self.year_end_closure = year_end_closure
         self._years: dict[int, list[tuple[int, int]]] = {}
+        self._midnights: dict[int, list[float]] = {}
         self._table: _Table | None = None
         self._lock = threading.Lock()
 
@@ -190,7 +192,7 @@ class BusinessCalendar:
 
     @classmethod
     def for_desk(cls, desk: Any) -> BusinessCalendar:
-        """Build the calendar of a desk object (duck-typed; see the module docs of the model)."""
+        """Build a desk's calendar (duck-typed: timezone, opening_hours, calendar_overrides...)."""
         hours = {
             int(weekday): [(_parse_clock(o), _parse_clock(c)) for o, c in intervals]
             for weekday, intervals in (desk.opening_hours or {}).items()
@@ -206,12 +208,6 @@ class BusinessCalendar:
             national_holidays=bool(desk.national_holidays),
             year_end_closure=bool(desk.year_end_closure),
         )
-
-    @staticmethod
-    def _check_override(override: DayOverride) -> None:
-        """Reject special opening hours that cannot be an interval."""
-        if override.opens and override.closes and not override.opens < override.closes:
-            raise ValueError(f"override {override.day}: opening must precede closing")
 
     # -- what a date is ---------------------------------------------------------------------
 
@@ -245,9 +241,12 @@ class BusinessCalendar:
         fallback = self.default_hours(override.day.weekday())
         if override.opens is None and override.closes is None:
             return fallback
-        opens = override.opens or fallback[0][0]
-        closes = override.closes or fallback[-1][1]
-        return _normalise_hours([(opens, closes)])
+        opens = fallback[0][0] if override.opens is None else override.opens
+        closes = fallback[-1][1] if override.closes is None else override.closes
+        try:
+            return _normalise_hours([(opens, closes)])
+        except ValueError as error:
+            raise ValueError(f"special opening on {override.day}: {error}") from None
 
     def day_info(self, day: date) -> DayInfo:
         """Open hours of ``day``, or why it is closed."""
@@ -317,15 +316,16 @@ class BusinessCalendar:
         self._years[year] = intervals
         return intervals
 
-    def _year_start_us(self, year: int) -> int:
+    def _year_start_us(self, year: int) -> float:
         """Epoch microseconds of local midnight starting 1 January ``year``."""
-        return self._wall_us(date(year, 1, 1), time())
+        return float(self._wall_us(date(year, 1, 1), time()))
 
     def _year_of(self, us: int) -> int:
         """Local year of an epoch-microsecond instant."""
-        if not -(10**17) < us < 10**17:
-            raise CalendarRangeError("instant outside the supported years")
-        return self._local_naive(us).year
+        try:
+            return self._local_naive(us).year
+        except (OverflowError, ValueError):
+            raise CalendarRangeError("instant outside the supported years") from None
 
     def _build(self, first: int, last: int) -> _Table:
         """Make (and publish) a table covering the local years first..last."""
@@ -359,7 +359,25 @@ class BusinessCalendar:
                 total += end - start
                 cum_end.append(total)
         lo, hi = self._year_start_us(first), self._year_start_us(last + 1)
-        return _Table(first, last, float(lo), float(hi), starts, ends, cum, cum_end)
+        midnights = [m for year in range(first, last + 1) for m in self._year_midnights(year)]
+        day0 = date(first, 1, 1).toordinal()
+        return _Table(first, last, lo, hi, starts, ends, cum, cum_end, day0, midnights)
+
+    def _year_midnights(self, year: int) -> list[float]:
+        """Local midnights of the year's dates as epoch microseconds; NaN on DST-change dates."""
+        cached = self._midnights.get(year)
+        if cached is not None:
+            return cached
+        day, midnights = date(year, 1, 1), []
+        start = self._wall_us(day, time())
+        while day.year == year:
+            day += timedelta(days=1)
+            following = self._wall_us(day, time())
+            regular = following - start == 86_400 * _US_PER_SECOND
+            midnights.append(float(start) if regular else math.nan)
+            start = following
+        self._midnights[year] = midnights
+        return midnights
 
     def _covering(self, *instants: float) -> _Table:
         """A table whose years include every instant given."""
@@ -381,8 +399,22 @@ class BusinessCalendar:
     # hundred thousand calls per second, every Python call level shows.
 
     def _to_us(self, at: datetime) -> float:
-        """Epoch microseconds of an aware datetime (whole seconds from the float timestamp)."""
-        if at.tzinfo is None:
+        """Epoch microseconds of an aware datetime.
+
+        A wall time in the calendar's own zone on a 24-hour date is looked up in the table's
+        midnights; anything else goes through the float timestamp (whole seconds) plus the
+        datetime's microseconds, exact for zones whose offsets are whole seconds.
+        """
+        if at.tzinfo is self.tz:
+            table = self._table
+            if table is not None:
+                k = at.toordinal() - table.day0
+                if 0 <= k < len(table.midnights):
+                    midnight = table.midnights[k]
+                    if midnight == midnight:  # not NaN
+                        seconds = (at.hour * 60 + at.minute) * 60 + at.second
+                        return midnight + seconds * _US_PER_SECOND + at.microsecond
+        elif at.tzinfo is None:
             raise NaiveDatetimeError(f"a timezone-aware datetime is required, got {at!r}")
         try:
             return at.timestamp() // 1 * _US_PER_SECOND + at.microsecond

@@ -15,6 +15,8 @@ from tests.unit.helpdesk.sla.oracle import CalendarSpec, Oracle
 # Calendar zones whose DST changes happen before 04:00 local, where no opening hours are drawn.
 CALENDAR_ZONES = ["Asia/Tokyo", "America/New_York", "Europe/London", "Australia/Sydney", "UTC"]
 INSTANT_ZONES = CALENDAR_ZONES + ["Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham"]
+MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 ORACLE_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -53,14 +55,35 @@ def day_hours(draw: st.DrawFn) -> tuple[tuple[time, time], ...]:
     return tuple((_clock(bounds[i]), _clock(bounds[i + 1])) for i in range(0, len(bounds), 2))
 
 
+# Dates where the rules bunch up: year end, Golden Week, Silver Week, a spring equinox.
+ANCHORS = [(12, 24), (12, 24), (4, 26), (9, 16), (3, 17), (7, 14)]
+
+
 @st.composite
-def instants(draw: st.DrawFn) -> datetime:
-    """An instant 2024-2030 in a random zone, often on a whole minute."""
-    naive = draw(st.datetimes(datetime(2024, 1, 1), datetime(2030, 11, 30)))
+def dates(draw: st.DrawFn) -> date:
+    """A date 2024-2030, often within a fortnight of a holiday cluster."""
+    if draw(st.booleans()):
+        return draw(st.dates(date(2024, 1, 1), date(2030, 11, 30)))
+    month, day = draw(st.sampled_from(ANCHORS))
+    anchor = date(draw(st.integers(2024, 2029)), month, day)
+    return anchor + timedelta(days=draw(st.integers(0, 14)))
+
+
+@st.composite
+def instants(draw: st.DrawFn, zone: str, boundaries: list[time]) -> datetime:
+    """An instant in a random zone: often an opening or closing time in the calendar's zone."""
+    day = draw(dates())
+    if draw(st.booleans()) and boundaries:
+        local = datetime.combine(day, draw(st.sampled_from(boundaries)))
+        offset = draw(st.sampled_from([timedelta(0)] * 3 + [-MINUTE, MINUTE, -SECOND]))
+        start = (local + offset).replace(tzinfo=ZoneInfo(zone))
+        # Often left in the calendar's zone, which has a fast path of its own.
+        return start.astimezone(ZoneInfo(draw(st.sampled_from(INSTANT_ZONES + [zone] * 4))))
+    naive = datetime.combine(day, draw(st.times()))
     if draw(st.booleans()):
         naive = naive.replace(second=0, microsecond=0)
-    zone = ZoneInfo(draw(st.sampled_from(INSTANT_ZONES)))
-    return naive.replace(tzinfo=zone, fold=draw(st.integers(0, 1)))
+    zone_info = ZoneInfo(draw(st.sampled_from(INSTANT_ZONES)))
+    return naive.replace(tzinfo=zone_info, fold=draw(st.integers(0, 1)))
 
 
 @st.composite
@@ -81,10 +104,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     """A random calendar with at least one open weekday, and a start instant."""
     hours = {weekday: draw(day_hours()) for weekday in range(7)}
     assume(any(hours.values()))
-    start = draw(instants())
+    zone = draw(st.sampled_from(CALENDAR_ZONES))
+    boundaries = sorted({clock for day in hours.values() for pair in day for clock in pair})
+    start = draw(instants(zone, boundaries))
     spec = CalendarSpec(
         hours=hours,
-        timezone=draw(st.sampled_from(CALENDAR_ZONES)),
+        timezone=zone,
         overrides=draw(overrides_near(start.date())),
         national_holidays=draw(st.booleans()),
         year_end_closure=draw(st.booleans()),
@@ -94,8 +119,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 @st.composite
 def additions(draw: st.DrawFn) -> tuple[Scenario, int]:
-    """A scenario and up to about three business days of minutes."""
+    """A scenario and up to about three business days of minutes, often whole intervals."""
     scenario = draw(scenarios())
+    lengths = [
+        (c.hour * 60 + c.minute) - (o.hour * 60 + o.minute)
+        for hours in scenario.spec.hours.values()
+        for o, c in hours
+    ]
+    if draw(st.booleans()):
+        return scenario, sum(draw(st.lists(st.sampled_from(lengths), min_size=1, max_size=3)))
     limit = min(2400, 3 * scenario.weekly_minutes() // 5 + 1)
     return scenario, draw(st.integers(0, limit))
 
