@@ -10,7 +10,9 @@ from sqlalchemy import select
 from helpdesk.auth.passwords import generate_password, hash_password
 from helpdesk.auth.services import create_user
 from helpdesk.extensions import db
+from helpdesk.mail.cli import mail
 from helpdesk.models import Desk, Role, User
+from helpdesk.sla_cli import sla
 
 users = AppGroup("users", help="Create and manage accounts.")
 
@@ -93,3 +95,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(serve_command)
+    app.cli.add_command(mail)
+    app.cli.add_command(sla)

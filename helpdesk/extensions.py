@@ -30,7 +30,7 @@ db = SQLAlchemy(model_class=Base)
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """Make SQLite transactional (real BEGIN, savepoints), with foreign keys and WAL."""
+    """Make SQLite transactional (BEGIN IMMEDIATE, savepoints), with foreign keys and WAL."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -45,7 +45,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock up front. A deferred transaction that read before
+        # another connection committed cannot write at all in WAL mode (SQLITE_BUSY at once);
+        # waiting for the lock (busy_timeout) is what the poller and the web app need.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 migrate = Migrate()

@@ -163,11 +163,13 @@ def _bind(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def leadership_for(engine: Engine, lease_seconds: int = 30) -> PostgresLeadership | LeaseLeadership:
-    """The right kind of leadership for the database in use."""
+def leadership_for(
+    engine: Engine, lease_seconds: int = 30, name: str = LEADER_NAME
+) -> PostgresLeadership | LeaseLeadership:
+    """The right kind of exclusive lock for the database in use (also used per mailbox)."""
     if engine.dialect.name == "postgresql":
-        return PostgresLeadership(engine)
-    return LeaseLeadership(engine, lease_seconds=lease_seconds)
+        return PostgresLeadership(engine, name=name)
+    return LeaseLeadership(engine, name=name, lease_seconds=lease_seconds)
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,15 @@ class Job:
 
 def job_list(app: Flask) -> list[Job]:
     """The jobs the leader runs; each calls the same service a CLI command calls."""
-    return []
+    from helpdesk.mail.polling import poll_due_mailboxes
+    from helpdesk.outbox import deliver_due
+    from helpdesk.tickets.sla import sweep
+
+    return [
+        Job("mail-poll", poll_due_mailboxes, 5),
+        Job("outbox-send", deliver_due, 5),
+        Job("sla-sweep", sweep, 60),
+    ]
 
 
 def start_scheduler(app: Flask) -> BackgroundScheduler:
@@ -214,6 +224,8 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
 def _as_leader(
     app: Flask, leadership: PostgresLeadership | LeaseLeadership, job: Job
 ) -> Callable[[], None]:
+    from helpdesk.extensions import db
+
     def run() -> None:
         if not leadership.is_leader:
             return
@@ -222,5 +234,8 @@ def _as_leader(
                 job.func()
             except Exception:
                 log.exception("scheduled job %s failed", job.id)
+                db.session.rollback()
+            finally:
+                db.session.remove()
 
     return run

@@ -12,6 +12,7 @@ from helpdesk.auth.services import create_user
 from helpdesk.extensions import db
 from helpdesk.models import Desk, Mailbox, Role, RoutingRule, User
 from helpdesk.models.mailbox import ImapSecurity
+from mail_ingest.routing import DEFAULT_SCHOOL_KEYWORDS, DEFAULT_SSW_KEYWORDS
 
 NINE_TO_FIVE = {str(d): [["09:00", "17:00"]] for d in range(5)}
 INFO_CENTRE_HOURS = {str(d): [["08:30", "17:15"]] for d in range(5)}
@@ -53,7 +54,6 @@ DESKS: list[dict[str, Any]] = [
     },
 ]
 
-SCHOOL_KEYWORDS = ["日本語教育機関", "日本語学校", "告示基準", "Japanese language school"]
 
 
 @dataclass
@@ -95,8 +95,13 @@ def _ensure_mailboxes() -> None:
         db.session.add(_demo_mailbox("system", "helpdesk@support.example.test", "system"))
     if db.session.scalar(select(Mailbox).where(Mailbox.name == "ssw-school")) is None:
         mailbox = _demo_mailbox("ssw-school", "ssw-school@support.example.test", "ssw")
+        # Same priority: the desk whose keywords the mail names more often wins; a tie or
+        # no keyword at all goes to the mailbox's default, the SSW desk.
         mailbox.rules.append(
-            RoutingRule(desk=_desk("school"), keywords=SCHOOL_KEYWORDS, priority=10)
+            RoutingRule(desk=_desk("ssw"), keywords=list(DEFAULT_SSW_KEYWORDS), priority=50)
+        )
+        mailbox.rules.append(
+            RoutingRule(desk=_desk("school"), keywords=list(DEFAULT_SCHOOL_KEYWORDS), priority=50)
         )
         db.session.add(mailbox)
     db.session.flush()

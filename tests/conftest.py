@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,12 @@ def database_kind() -> str:
     return os.environ.get("HELPDESK_TEST_DB", "sqlite")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database for this run; dropped afterwards."""
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """A new empty database of the kind under test (a SQLite file in ``folder``, or a
+    PostgreSQL database created now and dropped afterwards); yields its URL."""
     if database_kind() != "postgresql":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'helpdesk.sqlite3'}"
+        yield f"sqlite:///{folder / f'helpdesk-{secrets.token_hex(4)}.sqlite3'}"
         return
     name = f"helpdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
@@ -48,6 +50,34 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this run; dropped afterwards."""
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def committed_app(tmp_path: Path) -> Iterator[Flask]:
+    """An app on its own new, migrated database whose commits are real.
+
+    For tests of code that commits on several connections or in other processes (the
+    poller, its locks, the outbox), which the per-test transaction cannot hold.
+    """
+    from flask_migrate import upgrade
+
+    with empty_database(tmp_path) as url:
+        application = make_app(url, tmp_path / "instance")
+        with application.app_context():
+            upgrade()
+        try:
+            yield application
+        finally:
+            with application.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:

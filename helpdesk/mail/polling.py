@@ -1,0 +1,204 @@
+"""Polling the configured mailboxes: one poller per mailbox at a time, state kept for admins.
+
+A poll runs under a per-mailbox database lock (a PostgreSQL advisory lock, or a lease row on
+SQLite), so two processes never poll the same mailbox at once. A failure (server down, wrong
+password, a reset connection, a timeout) is recorded on the mailbox and the next attempt waits
+longer each time, up to an hour; the first success resets it. Nothing here raises into the
+web app or the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk import clock
+from helpdesk.extensions import db
+from helpdesk.mail.ingest import ingest_raw
+from helpdesk.models import IngestFailure, Mailbox
+from helpdesk.scheduler import leadership_for
+from helpdesk.stores import stores
+from mail_ingest.parse import parse_message
+from mail_ingest.poller import Checkpoint, ImapSettings, PollResult, Progress, poll
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+LOCK_SECONDS = 300
+
+
+class MailboxConfigError(RuntimeError):
+    """The mailbox cannot be polled as configured (for example its password is not set)."""
+
+
+class DatabaseSink:
+    """Stores fetched messages of one mailbox; a batch and its checkpoint commit together."""
+
+    def __init__(self, mailbox: Mailbox, on_commit: object = None) -> None:
+        self.mailbox_id = mailbox.id
+        self._on_commit = on_commit
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """The mailbox row (reloaded after commits)."""
+        mailbox = db.session.get(Mailbox, self.mailbox_id)
+        assert mailbox is not None
+        return mailbox
+
+    def load_checkpoint(self) -> Checkpoint:
+        """The committed UIDVALIDITY and last UID."""
+        mailbox = self.mailbox
+        return Checkpoint(mailbox.uidvalidity, mailbox.last_uid or 0)
+
+    def store(self, uid: int, raw: bytes) -> str:
+        """Ingest one message in a savepoint; a failure is kept, never raised."""
+        return store_one(raw, self.mailbox, uid)
+
+    def commit(self, checkpoint: Checkpoint) -> None:
+        """Commit the batch with its checkpoint, then renew the mailbox lock."""
+        mailbox = self.mailbox
+        mailbox.uidvalidity = checkpoint.uidvalidity
+        mailbox.last_uid = checkpoint.last_uid
+        db.session.commit()
+        if callable(self._on_commit):
+            self._on_commit()
+
+
+def store_one(raw: bytes, mailbox: Mailbox | None, uid: int | None) -> str:
+    """Ingest one raw message; on error keep it as a failure. Returns the outcome word."""
+    try:
+        with db.session.begin_nested():
+            return ingest_raw(raw, mailbox=mailbox, uid=uid, at=clock.now()).kind
+    except IntegrityError:
+        # Another process stored the same Message-ID first (the unique constraint decides).
+        log.info("message uid=%s already stored by another poller", uid)
+        return "duplicate"
+    except Exception as exc:  # noqa: BLE001 - a bad message must not stop the ones after it
+        log.exception("message uid=%s of %s failed", uid, mailbox.name if mailbox else "import")
+        record_failure(raw, mailbox, uid, exc)
+        return "failed"
+
+
+def record_failure(
+    raw: bytes, mailbox: Mailbox | None, uid: int | None, exc: BaseException
+) -> None:
+    """Keep the raw bytes and the error for an admin to see and retry."""
+    key = stores().raw.put(raw)
+    existing = db.session.scalar(select(IngestFailure).where(IngestFailure.raw_sha256 == key))
+    if existing is not None:
+        existing.error = _error_text(exc)
+        return
+    subject = parse_message(raw[:65536]).subject
+    with db.session.begin_nested():
+        db.session.add(
+            IngestFailure(
+                mailbox_id=mailbox.id if mailbox is not None else None,
+                uidvalidity=mailbox.uidvalidity if mailbox is not None else None,
+                uid=uid,
+                raw_sha256=key,
+                subject=subject[:500],
+                error=_error_text(exc),
+                created_at=clock.now(),
+            )
+        )
+
+
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+
+
+def imap_settings(mailbox: Mailbox) -> ImapSettings:
+    """Connection settings; the password comes from the environment variable the row names."""
+    password = os.environ.get(mailbox.secret_env)
+    if not password:
+        raise MailboxConfigError(
+            f"the password variable {mailbox.secret_env} is not set in the environment"
+        )
+    return ImapSettings(
+        host=mailbox.host,
+        port=mailbox.port,
+        username=mailbox.username,
+        password=password,
+        security=mailbox.security.value,
+        folder=mailbox.folder,
+        processed_folder=mailbox.processed_folder,
+        processed_flag=mailbox.processed_flag,
+        batch_size=current_app.config["MAIL_BATCH_SIZE"],
+        timeout=float(current_app.config["IMAP_TIMEOUT"]),
+    )
+
+
+@dataclass
+class PollReport:
+    """The outcome of polling one mailbox."""
+
+    mailbox: str
+    ok: bool
+    result: PollResult | None = None
+    error: str | None = None
+    skipped: bool = False
+
+
+def poll_mailbox(mailbox: Mailbox, progress: Progress | None = None) -> PollReport:
+    """Poll one mailbox under its lock and record how it went; never raises."""
+    name, mailbox_id = mailbox.name, mailbox.id
+    # End our own transaction first: on SQLite it would hold the write lock the lock row needs.
+    db.session.commit()
+    lock = leadership_for(db.engine, LOCK_SECONDS, name=f"mailbox-poll:{mailbox_id}")
+    if not lock.heartbeat():
+        return PollReport(name, ok=True, skipped=True, error="another process is polling it")
+    result, error = None, None
+    try:
+        sink = DatabaseSink(mailbox, on_commit=lock.heartbeat)
+        result = poll(imap_settings(mailbox), sink, progress)
+    except Exception as exc:  # noqa: BLE001 - recorded on the mailbox, retried with backoff
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("polling %s failed: %s", name, error)
+    finally:
+        db.session.rollback()
+        lock.release()
+    _record_poll(db.session.get(Mailbox, mailbox_id), clock.now(), error)
+    return PollReport(name, ok=error is None, result=result, error=error)
+
+
+def _record_poll(mailbox: Mailbox | None, now: datetime, error: str | None) -> None:
+    if mailbox is None:
+        return
+    mailbox.last_poll_at = now
+    if error is None:
+        mailbox.state = "ok"
+        mailbox.last_success_at = now
+        mailbox.consecutive_failures = 0
+        mailbox.next_poll_at = now + timedelta(seconds=mailbox.poll_interval)
+    else:
+        mailbox.state = "error"
+        mailbox.last_error = error[:4000]
+        mailbox.last_error_at = now
+        mailbox.consecutive_failures += 1
+        mailbox.next_poll_at = now + backoff(mailbox.poll_interval, mailbox.consecutive_failures)
+    db.session.commit()
+
+
+def backoff(interval: int, failures: int) -> timedelta:
+    """The wait after ``failures`` failures in a row: the interval, doubled each time, <= 1 h."""
+    return min(timedelta(seconds=interval * 2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+def poll_due_mailboxes(now: datetime | None = None) -> list[PollReport]:
+    """Poll each enabled mailbox whose next poll is due (the scheduler's job)."""
+    now = now or clock.now()
+    due = db.session.scalars(
+        select(Mailbox)
+        .where(Mailbox.enabled.is_(True))
+        .where(or_(Mailbox.next_poll_at.is_(None), Mailbox.next_poll_at <= now))
+        .order_by(Mailbox.id)
+    ).all()
+    db.session.commit()
+    return [poll_mailbox(mailbox) for mailbox in due]

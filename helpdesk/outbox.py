@@ -1,0 +1,244 @@
+"""Outgoing mail: rendered into the outbox in the caller's transaction, sent after commit.
+
+A message is written once, with its final Message-ID, in the same transaction as the ticket
+change that caused it, so a rollback loses both and a commit keeps both. ``deliver_due`` sends
+what is due and records the outcome; a temporary SMTP failure is retried with backoff. SMTP
+gives no exactly-once delivery: if the process dies between the server's acceptance and our
+commit, the message is sent again with the same Message-ID, which mail clients fold together.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from helpdesk import clock
+from helpdesk.extensions import db
+from helpdesk.models import Direction, Message, OutboxMessage, OutboxStatus, Ticket
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """What to send; the outbox adds the Message-ID, Date and threading headers."""
+
+    kind: str
+    sender: str
+    recipient: str
+    subject: str
+    text: str
+    sender_name: str = ""
+    in_reply_to: str | None = None
+    references: Sequence[str] = ()
+    automatic: bool = False
+
+
+def domain_of(address: str) -> str:
+    """The domain part of an address, for Message-IDs."""
+    return address.rpartition("@")[2] or "localhost"
+
+
+def enqueue(
+    mail: OutgoingMail, ticket: Ticket | None = None, at: datetime | None = None
+) -> OutboxMessage:
+    """Render ``mail`` and add it, with its outbound Message row, to the session."""
+    at = at or clock.now()
+    message_id = make_msgid(domain=domain_of(mail.sender))
+    raw = _render(mail, message_id, at)
+    bare_id = message_id.strip("<>")
+    row = Message(
+        ticket_id=ticket.id if ticket is not None else None,
+        direction=Direction.OUTBOUND,
+        message_id=bare_id,
+        in_reply_to=mail.in_reply_to,
+        references=list(mail.references),
+        from_address=mail.sender,
+        from_name=mail.sender_name or None,
+        to=[mail.recipient],
+        subject=mail.subject,
+        text=mail.text,
+        auto_generated=mail.automatic,
+        received_at=at,
+        created_at=at,
+    )
+    db.session.add(row)
+    db.session.flush()
+    item = OutboxMessage(
+        ticket_id=row.ticket_id,
+        message_row_id=row.id,
+        kind=mail.kind,
+        sender=mail.sender,
+        recipient=mail.recipient.lower(),
+        message_id=bare_id,
+        raw=raw,
+        automatic=mail.automatic,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = formataddr((mail.sender_name, mail.sender)) if mail.sender_name else mail.sender
+    msg["To"] = mail.recipient
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(at)
+    msg["Message-ID"] = message_id
+    if mail.in_reply_to:
+        msg["In-Reply-To"] = f"<{mail.in_reply_to}>"
+    references = [r for r in mail.references if r]
+    if references:
+        msg["References"] = " ".join(f"<{r}>" for r in references)
+    if mail.automatic:
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(mail.text, cte="base64" if not mail.text.isascii() else "7bit")
+    return msg.as_bytes()
+
+
+def automatic_replies_since(recipient: str, since: datetime) -> int:
+    """How many automatic replies went (or are going) to ``recipient`` since ``since``."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.recipient == recipient.lower(),
+                OutboxMessage.automatic.is_(True),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def may_auto_reply(recipient: str, at: datetime | None = None) -> bool:
+    """Whether the per-sender hourly limit on automatic replies still allows one more."""
+    at = at or clock.now()
+    limit = current_app.config["AUTOREPLY_LIMIT_PER_HOUR"]
+    return automatic_replies_since(recipient, at - timedelta(hours=1)) < limit
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+    """Send the due outbox messages, committing each outcome; returns the counts."""
+    now = now or clock.now()
+    report = DeliveryReport()
+    ids = _claimable_ids(now, limit)
+    for item_id in ids:
+        item = _claim(item_id, now)
+        if item is None:
+            continue
+        error = _send(item)
+        _record(item, error, now, report)
+        db.session.commit()
+    return report
+
+
+def _claimable_ids(now: datetime, limit: int) -> list[int]:
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    ids = list(db.session.scalars(query))
+    db.session.commit()
+    return ids
+
+
+def _claim(item_id: int, now: datetime) -> OutboxMessage | None:
+    """Lock one pending row so two senders never send the same message."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.id == item_id, OutboxMessage.status == OutboxStatus.PENDING
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    item = db.session.scalar(query)
+    if item is None or item.next_attempt_at > now:
+        db.session.rollback()
+        return None
+    return item
+
+
+def _send(item: OutboxMessage) -> str | None:
+    """Hand one message to the SMTP server; the error text, or None when accepted."""
+    config = current_app.config
+    try:
+        with _connect(config) as smtp:
+            smtp.sendmail(item.sender, [item.recipient], item.raw)
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _connect(config: dict) -> smtplib.SMTP:
+    host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]
+    security = config["SMTP_SECURITY"]
+    if security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        if security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+    if config["SMTP_USERNAME"]:
+        smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+    return smtp
+
+
+def _record(item: OutboxMessage, error: str | None, now: datetime, report: DeliveryReport) -> None:
+    item.attempts += 1
+    if error is None:
+        item.status = OutboxStatus.SENT
+        item.sent_at = now
+        item.last_error = None
+        _mark_message_sent(item, now)
+        report.sent += 1
+        return
+    item.last_error = error
+    if item.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        item.status = OutboxStatus.FAILED
+        report.failed += 1
+        log.error("giving up on outbox message %s to %s: %s", item.id, item.recipient, error)
+        return
+    item.next_attempt_at = now + backoff(item.attempts)
+    report.retried += 1
+    log.warning("outbox message %s to %s will be retried: %s", item.id, item.recipient, error)
+
+
+def _mark_message_sent(item: OutboxMessage, now: datetime) -> None:
+    if item.message_row_id is not None:
+        message = db.session.get(Message, item.message_row_id)
+        if message is not None:
+            message.sent_at = now
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt: 30 s, 1 min, 2 min, ... at most an hour."""
+    return min(timedelta(seconds=30 * 2 ** (attempts - 1)), MAX_BACKOFF)

@@ -1,0 +1,55 @@
+"""Notifications to staff: one SLA digest per person per sweep, not one mail per ticket."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask import render_template
+from sqlalchemy import select
+
+from helpdesk import outbox
+from helpdesk.extensions import db
+from helpdesk.models import Role, Ticket, User
+from helpdesk.outbox import OutgoingMail
+
+if TYPE_CHECKING:
+    from helpdesk.tickets.sla import SweepReport
+
+
+def recipients_for(ticket: Ticket) -> list[User]:
+    """The assignee if there is one, else the desk's active agents."""
+    if ticket.assignee is not None and ticket.assignee.active:
+        return [ticket.assignee]
+    return [u for u in ticket.desk.members if u.active and u.role is Role.AGENT]
+
+
+def send_sla_digest(report: SweepReport, now: datetime) -> int:
+    """Queue one digest mail per person listing their near and breached tickets."""
+    state = {tid: "near" for tid in report.near} | {tid: "breached" for tid in report.breached}
+    tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(list(state)))).all()
+    per_user: dict[int, list[Ticket]] = defaultdict(list)
+    users: dict[int, User] = {}
+    for ticket in tickets:
+        for user in recipients_for(ticket):
+            per_user[user.id].append(ticket)
+            users[user.id] = user
+    for user_id, items in per_user.items():
+        items.sort(key=lambda t: (state[t.id] != "breached", t.sla_due_at or now))
+        text = render_template(
+            "mail/sla_digest.en.txt", user=users[user_id], tickets=items, state=state
+        )
+        outbox.enqueue(
+            OutgoingMail(
+                kind="sla_digest",
+                sender=items[0].desk.reply_from,
+                recipient=users[user_id].email,
+                subject=f"[SLA] {len(items)} ticket(s) near or past their due time",
+                text=text,
+                automatic=True,
+            ),
+            None,
+            now,
+        )
+    return len(per_user)

@@ -1,0 +1,96 @@
+"""One message, understood: parsed, its new text split from the quoted, its fields, language,
+route and whether it may get an automatic reply. Pure: the app decides what to do with it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from mail_ingest.autoreply import should_auto_reply
+from mail_ingest.fields import RequiredFields, extract_required_fields
+from mail_ingest.language import Language, detect_language
+from mail_ingest.parse import ParsedAttachment, ParsedMessage, parse_message
+from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS, Verdict, judge
+from mail_ingest.quoting import split_quoted
+from mail_ingest.routing import RouteDecision, Rule, route
+
+MISSING_ID_DOMAIN = "missing-message-id.invalid"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the pipeline found out about one message."""
+
+    parsed: ParsedMessage
+    message_id: str
+    new_text: str
+    fields: RequiredFields
+    language: Language
+    route: RouteDecision
+    may_auto_reply: bool
+    no_reply_reason: str
+
+
+def message_key(parsed: ParsedMessage) -> str:
+    """The Message-ID, or one made from the raw bytes' sha256 when the message has none."""
+    return parsed.message_id or f"sha256.{parsed.sha256}@{MISSING_ID_DOMAIN}"
+
+
+def analyse(
+    raw: bytes,
+    *,
+    rules: Sequence[Rule],
+    default_desk: str,
+    own_addresses: Collection[str],
+    max_bytes: int | None = None,
+) -> Analysis:
+    """Parse and understand one raw message; never raises on bad input."""
+    parsed = parse_message(raw, max_bytes=max_bytes)
+    new_text, _quoted = split_quoted(parsed.text)
+    decision = route(
+        rules,
+        recipients=parsed.recipients,
+        subject=parsed.subject,
+        body=new_text,
+        sender=parsed.from_address or "",
+        default_desk=default_desk,
+    )
+    allowed, reason = should_auto_reply(parsed, own_addresses=own_addresses)
+    return Analysis(
+        parsed=parsed,
+        message_id=message_key(parsed),
+        new_text=new_text,
+        fields=extract_required_fields(parsed.text),
+        language=detect_language(f"{parsed.subject}\n{new_text}"),
+        route=decision,
+        may_auto_reply=allowed,
+        no_reply_reason=reason,
+    )
+
+
+@dataclass(frozen=True)
+class JudgedAttachment:
+    """An attachment with the policy's verdict on it."""
+
+    attachment: ParsedAttachment
+    verdict: Verdict
+
+
+def judge_attachments(
+    attachments: Sequence[ParsedAttachment],
+    *,
+    forbidden_extensions: Collection[str] | None = None,
+    max_bytes: int | None = None,
+) -> list[JudgedAttachment]:
+    """Judge every attachment, forwarded messages' ones included."""
+    forbidden = (
+        DEFAULT_FORBIDDEN_EXTENSIONS if forbidden_extensions is None else forbidden_extensions
+    )
+    return [
+        JudgedAttachment(
+            item,
+            judge(item.filename, item.content, forbidden_extensions=forbidden, max_bytes=max_bytes),
+        )
+        for item in attachments
+        if not item.omitted
+    ]

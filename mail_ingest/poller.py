@@ -1,0 +1,192 @@
+"""Read new messages from an IMAP folder in batches, without loss and without duplicates.
+
+The poller knows IMAP, not the database: a ``Sink`` stores each message and commits a batch
+together with the new UID checkpoint. Only after that commit is the batch marked on the server
+(a keyword flag, or a move to the processed folder). A crash between commit and marking is
+repaired at the start of the next poll, which marks everything at or below the checkpoint.
+Whether another client has read a message (\\Seen) plays no part: bodies are fetched with
+BODY.PEEK and the checkpoint decides what is new.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
+
+log = logging.getLogger(__name__)
+
+_UID_RE = re.compile(rb"UID (\d+)")
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """Where a mailbox is and how to mark what has been imported."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    security: str = "ssl"  # ssl | starttls | none
+    folder: str = "INBOX"
+    processed_folder: str | None = None
+    processed_flag: str = "$HelpdeskImported"
+    batch_size: int = 50
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The folder's UIDVALIDITY and the highest UID whose batch is committed."""
+
+    uidvalidity: int | None
+    last_uid: int
+
+
+class Sink(Protocol):
+    """Where fetched messages go; implemented by the app over its database."""
+
+    def load_checkpoint(self) -> Checkpoint:
+        """The committed checkpoint of this mailbox."""
+        ...
+
+    def store(self, uid: int, raw: bytes) -> str:
+        """Store one message (not committed yet); returns an outcome word; must not raise."""
+        ...
+
+    def commit(self, checkpoint: Checkpoint) -> None:
+        """Commit the stored messages together with ``checkpoint``."""
+        ...
+
+
+@dataclass
+class PollResult:
+    """What one poll did."""
+
+    uidvalidity: int = 0
+    last_uid: int = 0
+    fetched: int = 0
+    marked: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        """Add one message with ``outcome``."""
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+Progress = Callable[[int, int], None]
+
+
+def connect(settings: ImapSettings) -> BaseMailBox:
+    """Log in to the mailbox server."""
+    mailbox: BaseMailBox
+    if settings.security == "ssl":
+        mailbox = MailBox(settings.host, settings.port, timeout=settings.timeout)
+    elif settings.security == "starttls":
+        mailbox = MailBoxStartTls(settings.host, settings.port, timeout=settings.timeout)
+    else:
+        mailbox = MailBoxUnencrypted(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        return mailbox.login(settings.username, settings.password, initial_folder=None)
+    except BaseException:
+        mailbox.client.shutdown()  # a refused login leaves the socket open otherwise
+        raise
+
+
+def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -> PollResult:
+    """Fetch every message after the checkpoint into ``sink``, batch by batch."""
+    result = PollResult()
+    mailbox = connect(settings)
+    try:
+        uidvalidity = int(mailbox.folder.status(settings.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
+        mailbox.folder.set(settings.folder)
+        checkpoint = sink.load_checkpoint()
+        last_uid = checkpoint.last_uid if checkpoint.uidvalidity == uidvalidity else 0
+        if checkpoint.uidvalidity not in (None, uidvalidity):
+            log.warning(
+                "UIDVALIDITY of %s changed (%s -> %s): rereading the folder; stored messages "
+                "are recognised by Message-ID",
+                settings.folder,
+                checkpoint.uidvalidity,
+                uidvalidity,
+            )
+        result.uidvalidity, result.last_uid = uidvalidity, last_uid
+        result.marked += _mark_committed(mailbox, settings, last_uid)
+        uids = new_uids(mailbox, last_uid)
+        for batch in chunked(uids, settings.batch_size):
+            for uid, raw in fetch_raw(mailbox, batch):
+                result.fetched += 1
+                result.count(sink.store(uid, raw))
+            sink.commit(Checkpoint(uidvalidity, batch[-1]))
+            result.last_uid = batch[-1]
+            result.marked += mark(mailbox, settings, batch)
+            if progress is not None:
+                progress(result.fetched, len(uids))
+        mailbox.logout()
+    finally:
+        _close(mailbox)
+    return result
+
+
+def _close(mailbox: BaseMailBox) -> None:
+    """Close the socket whatever state the session is in (a broken line cannot LOGOUT)."""
+    try:
+        mailbox.client.shutdown()
+    except (OSError, ValueError):
+        log.debug("IMAP socket already closed")
+
+
+def new_uids(mailbox: BaseMailBox, last_uid: int) -> list[int]:
+    """UIDs above ``last_uid``, ascending (``n:*`` also matches the top UID, so filter)."""
+    found = mailbox.uids(AND(uid=U(str(last_uid + 1), "*")))
+    return sorted(uid for uid in map(int, found) if uid > last_uid)
+
+
+def chunked(items: Sequence[int], size: int) -> Iterator[list[int]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def fetch_raw(mailbox: BaseMailBox, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+    """The exact bytes of each message, without setting \\Seen; vanished UIDs are skipped."""
+    uid_set = ",".join(str(uid) for uid in uids)
+    status, data = mailbox.client.uid("FETCH", uid_set, "(UID BODY.PEEK[])")
+    if status != "OK":
+        raise OSError(f"IMAP FETCH failed: {status} {data!r}")
+    for item in data:
+        if not isinstance(item, tuple) or len(item) != 2:
+            continue
+        match = _UID_RE.search(item[0])
+        if match is not None:
+            yield int(match.group(1)), item[1]
+
+
+def mark(mailbox: BaseMailBox, settings: ImapSettings, uids: Sequence[int]) -> int:
+    """Mark committed messages as imported on the server: move them, or set the flag."""
+    if not uids:
+        return 0
+    uid_list = [str(uid) for uid in uids]
+    if settings.processed_folder:
+        mailbox.move(uid_list, settings.processed_folder)
+    else:
+        mailbox.flag(uid_list, settings.processed_flag, True)
+    return len(uid_list)
+
+
+def _mark_committed(mailbox: BaseMailBox, settings: ImapSettings, last_uid: int) -> int:
+    """Mark what an earlier run committed but could not mark (it crashed or lost the line)."""
+    if last_uid <= 0:
+        return 0
+    if settings.processed_folder:
+        criteria = AND(uid=U("1", str(last_uid)))
+    else:
+        criteria = AND(uid=U("1", str(last_uid)), no_keyword=settings.processed_flag)
+    pending = [int(uid) for uid in mailbox.uids(criteria) if int(uid) <= last_uid]
+    if pending:
+        log.info("marking %d messages committed by an earlier poll", len(pending))
+    return mark(mailbox, settings, pending)

@@ -1,0 +1,225 @@
+"""Polling a real Dovecot mailbox into tickets: nothing lost, nothing twice, faults survived."""
+
+import secrets
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.extensions import db
+from helpdesk.mail.polling import poll_mailbox
+from helpdesk.models import IngestFailure, Mailbox, Message, Ticket
+from helpdesk.models.mailbox import ImapSecurity
+from helpdesk.seed import seed_demo
+from tests.support.enquiries import enquiry
+
+FLAG = "$HelpdeskImported"
+
+
+@pytest.fixture
+def desk_app(committed_app):
+    with committed_app.app_context():
+        seed_demo()
+        db.session.commit()
+    return committed_app
+
+
+@pytest.fixture
+def configure(desk_app, monkeypatch):
+    """Point the demo "system" mailbox at an IMAP account; returns a function."""
+
+    def point(account, *, host=None, port=None, folder="INBOX", processed_folder=None, password=None):
+        variable = f"HELPDESK_TEST_MAILBOX_{secrets.token_hex(4).upper()}"
+        monkeypatch.setenv(variable, password or account.password)
+        with desk_app.app_context():
+            mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == "system"))
+            mailbox.host = host or account.host
+            mailbox.port = port or account.port
+            mailbox.security = ImapSecurity.NONE
+            mailbox.username = account.address
+            mailbox.secret_env = variable
+            mailbox.folder = folder
+            mailbox.processed_folder = processed_folder
+            mailbox.enabled = True
+            db.session.commit()
+            return mailbox.id
+
+    return point
+
+
+def _poll(app, mailbox_id=None):
+    with app.app_context():
+        mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == "system"))
+        return poll_mailbox(mailbox)
+
+
+def _count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _mailbox(app):
+    with app.app_context():
+        mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == "system"))
+        db.session.expunge(mailbox)
+        return mailbox
+
+
+def _append(dovecot, account, n, start=0, **kwargs):
+    return [
+        dovecot.append(account.address, enquiry(subject=f"問い合わせ {start + i}", **kwargs))
+        for i in range(n)
+    ]
+
+
+def test_poll_imports_every_message_once_and_marks_it(desk_app, configure, dovecot, mailbox_account):
+    configure(mailbox_account)
+    uids = _append(dovecot, mailbox_account, 4)
+    dovecot.append(mailbox_account.address, enquiry(subject="既読"), flags=["\\Seen"])
+    report = _poll(desk_app)
+    assert report.ok, report.error
+    assert report.result.fetched == 5 and report.result.outcomes == {"new_ticket": 5}
+    assert _count(desk_app, Ticket) == 5
+    flags = dovecot.flags(mailbox_account.address)
+    assert all(FLAG in flags[uid] for uid in flags) and len(flags) == 5
+    assert "\\Seen" not in flags[uids[0]]  # we peeked; other clients still see it as new
+    mailbox = _mailbox(desk_app)
+    assert mailbox.state == "ok" and mailbox.last_uid == max(flags) and mailbox.uidvalidity
+    again = _poll(desk_app)
+    assert again.ok and again.result.fetched == 0
+    assert _count(desk_app, Ticket) == 5
+
+
+def test_processed_folder_mode_moves_imported_mail(desk_app, configure, dovecot, mailbox_account):
+    configure(mailbox_account, processed_folder="Processed")
+    _append(dovecot, mailbox_account, 3)
+    assert _poll(desk_app).ok
+    assert dovecot.folder_uids(mailbox_account.address) == []
+    assert len(dovecot.folder_uids(mailbox_account.address, "Processed")) == 3
+
+
+def test_marking_lost_after_commit_is_repaired_next_time(desk_app, configure, dovecot, mailbox_account):
+    configure(mailbox_account)
+    uids = _append(dovecot, mailbox_account, 3)
+    assert _poll(desk_app).ok
+    # As if the process died after the commit and before the STORE reached the server.
+    with dovecot.mailbox(mailbox_account.address) as box:
+        box.flag([str(u) for u in uids], FLAG, False)
+    report = _poll(desk_app)
+    assert report.ok and report.result.fetched == 0 and report.result.marked == 3
+    assert all(FLAG in f for f in dovecot.flags(mailbox_account.address).values())
+    assert _count(desk_app, Ticket) == 3
+
+
+def test_a_bad_message_is_kept_and_does_not_block_the_rest(desk_app, configure, dovecot, mailbox_account):
+    configure(mailbox_account)
+    dovecot.append(mailbox_account.address, b"garbage without any header\r\n\r\n\x00\x01")
+    _append(dovecot, mailbox_account, 2)
+    report = _poll(desk_app)
+    assert report.ok and report.result.outcomes == {"failed": 1, "new_ticket": 2}
+    assert _count(desk_app, IngestFailure) == 1 and _count(desk_app, Ticket) == 2
+    assert len(dovecot.flags(mailbox_account.address)) == 3
+    assert all(FLAG in f for f in dovecot.flags(mailbox_account.address).values())
+
+
+def test_wrong_password_is_recorded_with_backoff(desk_app, configure, mailbox_account):
+    configure(mailbox_account, password="not-the-password")
+    first = _poll(desk_app)
+    assert not first.ok and "AUTHENTICATIONFAILED" in first.error.upper()
+    mailbox = _mailbox(desk_app)
+    assert mailbox.state == "error" and mailbox.consecutive_failures == 1
+    assert mailbox.next_poll_at > mailbox.last_poll_at
+    wait_once = mailbox.next_poll_at - mailbox.last_poll_at
+    _poll(desk_app)
+    mailbox = _mailbox(desk_app)
+    assert mailbox.consecutive_failures == 2
+    assert mailbox.next_poll_at - mailbox.last_poll_at == 2 * wait_once
+
+
+def test_missing_password_variable_is_a_clear_error(desk_app, configure, mailbox_account, monkeypatch):
+    configure(mailbox_account)
+    monkeypatch.delenv(_mailbox(desk_app).secret_env)
+    report = _poll(desk_app)
+    assert not report.ok and "is not set in the environment" in report.error
+
+
+def test_outage_in_the_middle_of_a_poll_loses_and_duplicates_nothing(
+    desk_app, configure, dovecot_factory, fault_proxy
+):
+    server = dovecot_factory()
+    address, password = "outage@support.example.test", "secret-pw"
+    server.add_user(address, password)
+    for i in range(120):
+        server.append(address, enquiry(subject=f"outage {i}", body="x" * 2000 + "\n機関名: A社\n電話: 03-1111-2222\nWindows 11"))
+    proxy = fault_proxy(server.host, server.port)
+
+    class Account:
+        pass
+
+    account = Account()
+    account.address, account.password, account.host, account.port = address, password, proxy.host, proxy.port
+    configure(account)
+    desk_app.config["MAIL_BATCH_SIZE"] = 50
+
+    proxy.reset_after(50 * 2600 + 60 * 2600)  # the connection dies inside the second batch
+    broken = _poll(desk_app)
+    assert not broken.ok
+    committed = _count(desk_app, Ticket)
+    # Whole batches before the break are committed with their checkpoint; the rest is not.
+    assert committed in (50, 100)
+    assert _mailbox(desk_app).last_uid == committed
+    proxy.pass_through()
+
+    server.stop()  # the server is down for the next poll
+    down = _poll(desk_app)
+    assert not down.ok and _mailbox(desk_app).state == "error"
+
+    server.start()  # back: polling resumes by itself, without restarting the app
+    resumed = _poll(desk_app)
+    assert resumed.ok, resumed.error
+    with desk_app.app_context():
+        subjects = db.session.scalars(select(Ticket.subject)).all()
+        inbound = db.session.scalar(select(func.count()).select_from(Message).where(Message.mailbox_id.is_not(None)))
+    assert sorted(subjects) == sorted(f"outage {i}" for i in range(120))
+    assert inbound == 120
+    assert all(FLAG in f for f in server.flags(address).values())
+    assert _mailbox(desk_app).state == "ok" and _mailbox(desk_app).consecutive_failures == 0
+
+
+def test_slow_server_times_out_and_is_retried(desk_app, configure, dovecot, mailbox_account, fault_proxy):
+    proxy = fault_proxy(dovecot.host, dovecot.port)
+    _append(dovecot, mailbox_account, 2)
+
+    class Account:
+        pass
+
+    account = Account()
+    account.address, account.password = mailbox_account.address, mailbox_account.password
+    account.host, account.port = proxy.host, proxy.port
+    configure(account)
+    desk_app.config["IMAP_TIMEOUT"] = 0.5
+    proxy.set_latency(1.5)
+    slow = _poll(desk_app)
+    assert not slow.ok and "timed out" in slow.error.lower()
+    proxy.set_latency(0)
+    assert _poll(desk_app).ok
+    assert _count(desk_app, Ticket) == 2
+
+
+def test_uidvalidity_change_rereads_the_folder_without_duplicates(
+    desk_app, configure, dovecot, mailbox_account
+):
+    configure(mailbox_account, folder="Support")
+    raws = [enquiry(subject=f"uv {i}") for i in range(3)]
+    for raw in raws:
+        dovecot.append(mailbox_account.address, raw, folder="Support")
+    assert _poll(desk_app).ok
+    before = _mailbox(desk_app).uidvalidity
+    with dovecot.mailbox(mailbox_account.address) as box:
+        box.folder.delete("Support")
+        box.folder.create("Support")
+    for raw in [*raws, enquiry(subject="uv new")]:
+        dovecot.append(mailbox_account.address, raw, folder="Support")
+    report = _poll(desk_app)
+    assert report.ok and report.result.outcomes == {"duplicate": 3, "new_ticket": 1}
+    assert _mailbox(desk_app).uidvalidity != before
+    assert _count(desk_app, Ticket) == 4
