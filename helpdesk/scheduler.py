@@ -33,6 +33,24 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_is_dead(holder: str) -> bool:
+    """Whether a lease holder is a process of this host that no longer exists.
+
+    SQLite is single-host, so a crashed holder need not block others until its lease runs
+    out; a holder on another host is never judged from here.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class PostgresLeadership:
     """Leadership held by ``pg_try_advisory_lock`` on a dedicated connection."""
 
@@ -128,12 +146,19 @@ class LeaseLeadership:
                 .where(or_(table.c.holder == self.holder, table.c.expires_at < _bind(now)))
                 .values(holder=self.holder, expires_at=now + self.lease)
             ).rowcount
-            if (
-                not taken
-                and conn.execute(select(table.c.name).where(table.c.name == self.name)).first()
-                is None
-            ):
-                taken = self._insert(conn, now)
+            if not taken:
+                current = conn.execute(
+                    select(table.c.holder).where(table.c.name == self.name)
+                ).scalar()
+                if current is None:
+                    taken = self._insert(conn, now)
+                elif holder_is_dead(current):
+                    log.warning("taking over %s from %s, which has died", self.name, current)
+                    taken = conn.execute(
+                        update(table)
+                        .where(table.c.name == self.name, table.c.holder == current)
+                        .values(holder=self.holder, expires_at=now + self.lease)
+                    ).rowcount
         self._leader = bool(taken)
         return self._leader
 

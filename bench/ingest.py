@@ -1,0 +1,175 @@
+"""Benchmark mail ingestion from a real Dovecot: the floor (imap-tools fetch + parse, nothing
+stored) against a full poll into tickets, and the poller's peak memory at two mailbox sizes.
+
+    .venv/bin/python -m bench.ingest [--n 2000] [--db sqlite|postgresql]
+
+Prints messages per second for both, the ratio full/floor (target >= 0.4 on SQLite), and the
+poll's peak resident memory at N/2 and N (it should be flat: the poller streams in batches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from imap_tools import MailBoxUnencrypted
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.dovecot import DovecotServer  # noqa: E402
+from tests.support.mailsamples import generate_enquiry  # noqa: E402
+
+PASSWORD = "bench-password"  # noqa: S105 - a throw-away local account
+
+
+def fill(server: DovecotServer, address: str, n: int, seed: int) -> int:
+    """Append n generated enquiries over one connection; returns the bytes appended."""
+    rng = random.Random(seed)
+    total = 0
+    with MailBoxUnencrypted(server.host, server.port).login(address, PASSWORD) as box:
+        for i in range(n):
+            raw = generate_enquiry(i, rng)
+            total += len(raw)
+            box.append(raw, "INBOX")
+    return total
+
+
+def floor(server: DovecotServer, address: str) -> tuple[int, float]:
+    """imap-tools fetching and parsing every message, storing nothing."""
+    started = time.perf_counter()
+    count = 0
+    with MailBoxUnencrypted(server.host, server.port).login(address, PASSWORD) as box:
+        for msg in box.fetch(mark_seen=False, bulk=50):
+            _ = (msg.subject, msg.from_, msg.text, msg.html, [a.filename for a in msg.attachments])
+            count += 1
+    return count, time.perf_counter() - started
+
+
+def _full_poll(server_host: str, port: int, address: str, db_url: str, instance: str, out) -> None:  # type: ignore[no-untyped-def]
+    """Child process: migrate, seed, poll the mailbox into tickets; report rate and max RSS."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    os.environ["HELPDESK_BENCH_PASSWORD"] = PASSWORD
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from helpdesk import create_app
+    from helpdesk.extensions import db
+    from helpdesk.mail.polling import poll_mailbox
+    from helpdesk.models import Mailbox
+    from helpdesk.models.mailbox import ImapSecurity
+    from helpdesk.seed import seed_demo
+
+    app = create_app("testing", overrides={"DATABASE_URL": db_url, "INSTANCE_PATH": instance})
+    with app.app_context():
+        upgrade()
+        seed_demo()
+        mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == "system"))
+        mailbox.host, mailbox.port, mailbox.security = server_host, port, ImapSecurity.NONE
+        mailbox.username, mailbox.secret_env = address, "HELPDESK_BENCH_PASSWORD"
+        db.session.commit()
+        started = time.perf_counter()
+        report = poll_mailbox(mailbox)
+        elapsed = time.perf_counter() - started
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.send(
+        (
+            report.ok,
+            report.error,
+            report.result.fetched if report.result else 0,
+            dict(report.result.outcomes) if report.result else {},
+            elapsed,
+            rss_kib,
+        )
+    )
+
+
+@contextlib.contextmanager
+def database(kind: str, folder: str):  # type: ignore[no-untyped-def]
+    """A fresh database URL of the given kind."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    import psycopg
+
+    name = f"helpdesk_bench_ingest_{os.getpid()}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def full(server: DovecotServer, address: str, kind: str) -> tuple:  # type: ignore[type-arg]
+    """A full poll into tickets in a fresh process and database."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder,
+        database(kind, folder) as url,
+    ):
+        receive, send = multiprocessing.Pipe(duplex=False)
+        child = multiprocessing.get_context("fork").Process(
+            target=_full_poll, args=(server.host, server.port, address, url, folder, send)
+        )
+        child.start()
+        result = receive.recv()
+        child.join()
+        return result
+
+
+def run(n: int, kind: str, seed: int) -> dict[str, float]:
+    """Measure floor and full poll for n messages; returns the figures."""
+    with DovecotServer() as server:
+        address = f"bench{n}@support.example.test"
+        server.add_user(address, PASSWORD)
+        appended = fill(server, address, n, seed)
+        count, floor_s = floor(server, address)
+        ok, error, fetched, outcomes, full_s, rss_kib = full(server, address, kind)
+    if not ok:
+        raise SystemExit(f"poll failed: {error}")
+    figures = {
+        "n": n,
+        "mib": appended / 2**20,
+        "floor_rate": count / floor_s,
+        "full_rate": fetched / full_s,
+        "rss_mib": rss_kib / 1024,
+    }
+    print(f"\n{n} messages ({figures['mib']:.1f} MiB) on {kind}: outcomes {outcomes}")
+    print(
+        f"  floor  (imap-tools fetch + parse, nothing stored): {figures['floor_rate']:8.1f} msg/s"
+    )
+    print(f"  full   (poll into tickets, committed per batch)  : {figures['full_rate']:8.1f} msg/s")
+    print(f"  ratio full/floor: {figures['full_rate'] / figures['floor_rate']:.2f} (target >= 0.4)")
+    print(f"  poller peak RSS: {figures['rss_mib']:.1f} MiB")
+    return figures
+
+
+def main() -> None:
+    """Parse arguments and run at N/2 and N to show memory does not grow with N."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seed", type=int, default=20261125)
+    args = parser.parse_args()
+    half = run(max(args.n // 2, 1), args.db, args.seed)
+    whole = run(args.n, args.db, args.seed)
+    growth = whole["rss_mib"] - half["rss_mib"]
+    print(
+        f"\npeak RSS at N/2 = {half['rss_mib']:.1f} MiB, at N = {whole['rss_mib']:.1f} MiB "
+        f"(growth {growth:+.1f} MiB for {args.n - args.n // 2} more messages)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The outbox against a real SMTP server: sent after commit, retried, never sent twice."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk import clock
+from helpdesk.models import Message, OutboxMessage, OutboxStatus
+from helpdesk.outbox import OutgoingMail, backoff, deliver_due, enqueue, may_auto_reply
+
+
+@pytest.fixture
+def smtp(app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", smtp_sink.port)
+    return smtp_sink
+
+
+def _mail(**values):
+    fields = {
+        "kind": "reply",
+        "sender": "helpdesk@support.example.test",
+        "recipient": "yamada@example.co.jp",
+        "subject": "Re: [HD-2026-000001] ログイン",
+        "text": "お問い合わせありがとうございます。",
+        "in_reply_to": "q1@example.co.jp",
+        "references": ["q0@example.co.jp", "q1@example.co.jp"],
+    }
+    return OutgoingMail(**{**fields, **values})
+
+
+def test_enqueued_mail_is_delivered_once_with_threading_headers(db_session, smtp, make):
+    ticket = make.ticket()
+    item = enqueue(_mail(), ticket)
+    db_session.commit()
+    report = deliver_due()
+    assert (report.sent, report.retried, report.failed) == (1, 0, 0)
+    (received,) = smtp.wait_for(1)
+    assert received.rcpt_tos == ["yamada@example.co.jp"]
+    message = received.message
+    assert message["Message-ID"].strip("<>") == item.message_id
+    assert message["In-Reply-To"] == "<q1@example.co.jp>"
+    assert message["References"] == "<q0@example.co.jp> <q1@example.co.jp>"
+    assert "お問い合わせありがとうございます。" in message.get_content()
+    assert item.status is OutboxStatus.SENT
+    assert db_session.get(Message, item.message_row_id).sent_at is not None
+    assert deliver_due().sent == 0
+    assert len(smtp.messages) == 1
+
+
+def test_automatic_mail_carries_auto_submitted(db_session, smtp):
+    enqueue(_mail(automatic=True, kind="ack"))
+    db_session.commit()
+    deliver_due()
+    assert smtp.wait_for(1)[0].message["Auto-Submitted"] == "auto-replied"
+
+
+def test_temporary_failure_is_retried_later_with_backoff(db_session, smtp):
+    item = enqueue(_mail())
+    db_session.commit()
+    smtp.fail_next(1, code=451)
+    now = clock.now()
+    first = deliver_due(now)
+    assert (first.sent, first.retried) == (0, 1)
+    assert item.attempts == 1 and "451" in item.last_error
+    assert item.next_attempt_at == now + backoff(1)
+    assert deliver_due(now + timedelta(seconds=1)).sent == 0  # not due yet
+    assert deliver_due(now + backoff(1)).sent == 1
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_server_down_keeps_the_mail_until_it_is_back(db_session, smtp, app):
+    item = enqueue(_mail())
+    db_session.commit()
+    smtp.stop()
+    now = clock.now()
+    assert deliver_due(now).retried == 1
+    smtp.start()
+    assert deliver_due(now + timedelta(hours=2)).sent == 1
+    assert item.status is OutboxStatus.SENT and item.attempts == 2
+
+
+def test_gives_up_after_the_configured_attempts(db_session, smtp, app, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    item = enqueue(_mail())
+    db_session.commit()
+    smtp.fail_next(5, code=451)
+    now = clock.now()
+    deliver_due(now)
+    deliver_due(now + timedelta(hours=2))
+    assert item.status is OutboxStatus.FAILED
+    assert db_session.scalars(select(OutboxMessage)).one().attempts == 2
+
+
+def test_backoff_grows_to_an_hour():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert backoff(20) == timedelta(hours=1)
+
+
+def test_per_sender_limit_on_automatic_replies(db_session, app):
+    for _ in range(app.config["AUTOREPLY_LIMIT_PER_HOUR"]):
+        assert may_auto_reply("Yamada@Example.co.jp")
+        enqueue(_mail(automatic=True))
+    assert not may_auto_reply("yamada@example.co.jp")
+    assert may_auto_reply("yamada@example.co.jp", clock.now() + timedelta(hours=1, seconds=1))
+    enqueue(_mail(automatic=False))  # replies written by agents do not count
+    assert may_auto_reply("someone-else@example.co.jp")
