@@ -15,7 +15,8 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
@@ -93,10 +94,14 @@ def enqueue(
 
 
 def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = formataddr((mail.sender_name, mail.sender)) if mail.sender_name else mail.sender
+    """The message as bytes: UTF-8 text, RFC 2047 headers, threading and auto-reply headers."""
+    msg = MIMEText(mail.text, "plain", "utf-8")
+    if mail.sender_name:
+        msg["From"] = formataddr((mail.sender_name, mail.sender), charset="utf-8")
+    else:
+        msg["From"] = mail.sender
     msg["To"] = mail.recipient
-    msg["Subject"] = mail.subject
+    msg["Subject"] = Header(mail.subject, "utf-8")
     msg["Date"] = format_datetime(at)
     msg["Message-ID"] = message_id
     if mail.in_reply_to:
@@ -107,7 +112,6 @@ def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
     if mail.automatic:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(mail.text, cte="base64" if not mail.text.isascii() else "7bit")
     return msg.as_bytes()
 
 

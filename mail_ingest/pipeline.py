@@ -61,7 +61,7 @@ def analyse(
         message_id=message_key(parsed),
         new_text=new_text,
         fields=extract_required_fields(parsed.text),
-        language=detect_language(f"{parsed.subject}\n{new_text}"),
+        language=detect_language(f"{parsed.subject}\n{new_text[:2000]}"),
         route=decision,
         may_auto_reply=allowed,
         no_reply_reason=reason,

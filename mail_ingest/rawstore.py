@@ -56,6 +56,7 @@ class RawStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._unsynced: set[Path] = set()
 
     def path(self, key: str) -> Path:
         """Where the object ``key`` lives (whether or not it exists)."""
@@ -66,8 +67,13 @@ class RawStore:
         """Whether the object ``key`` is stored."""
         return self.path(key).is_file()
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` durably and return its key; a no-op when it is already stored."""
+    def put(self, data: bytes, *, sync: bool = True) -> str:
+        """Store ``data`` and return its key; a no-op when it is already stored.
+
+        With ``sync=False`` the file is written and renamed into place but its flush to disk
+        is left to ``sync()``, which a caller runs once before committing rows that refer to
+        a whole batch of objects (one flush instead of two fsyncs an object).
+        """
         key = key_for(data)
         target = self.path(key)
         try:
@@ -76,23 +82,38 @@ class RawStore:
         except FileNotFoundError:
             pass
         target.parent.mkdir(parents=True, exist_ok=True)
-        self._write_atomically(target, data)
+        self._write_atomically(target, data, sync)
         logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
         return key
 
-    def _write_atomically(self, target: Path, data: bytes) -> None:
+    def _write_atomically(self, target: Path, data: bytes, sync: bool) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fchmod(out.fileno(), _FILE_MODE)
-                os.fsync(out.fileno())
+                if sync:
+                    os.fsync(out.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        if sync:
+            _fsync_dir(target.parent)
+        else:
+            self._unsynced.add(target)
+
+    @property
+    def pending(self) -> int:
+        """How many objects are written but not yet flushed to disk."""
+        return len(self._unsynced)
+
+    def sync(self) -> None:
+        """Flush every object written with ``sync=False`` (and its folder entry) to disk."""
+        if self._unsynced:
+            os.sync()
+            self._unsynced.clear()
 
     def get(self, key: str) -> bytes:
         """The bytes of object ``key``; FileNotFoundError when it is not stored."""
@@ -137,6 +158,11 @@ class Stores:
     raw: RawStore
     attachments: RawStore
     quarantine: RawStore
+
+    def sync(self) -> None:
+        """Flush what any of the three stores wrote without syncing."""
+        for store in (self.raw, self.attachments, self.quarantine):
+            store.sync()
 
     @classmethod
     def under(cls, root: Path) -> Stores:

@@ -64,7 +64,7 @@ def ingest_raw(
     )
     if already_stored(mailbox, analysis):
         return Outcome("duplicate")
-    stores().raw.put(raw)
+    stores().raw.put(raw, sync=False)
     if not analysis.parsed.ok:
         raise UnreadableMessage("; ".join(analysis.parsed.errors) or "not an email message")
     if analysis.parsed.is_bounce:
@@ -237,7 +237,7 @@ def _reject(
     """Refuse the whole message: keep it (quarantined) and tell the sender why."""
     message = _store_message(analysis, mailbox, uid, at, None, judged)
     message.refused = True
-    stores().quarantine.put(stores().raw.get(analysis.parsed.sha256))
+    stores().quarantine.put(stores().raw.get(analysis.parsed.sha256), sync=False)
     refused = [j for j in judged if not j.verdict.allowed]
     if _may_reply(analysis, at):
         _reply("refused", desk, None, analysis, at, refused=refused_files(refused))
@@ -313,7 +313,7 @@ def _attachment_row(item: JudgedAttachment) -> Attachment:
     key = None
     if part.content and not part.omitted:
         store = stores().attachments if verdict.allowed else stores().quarantine
-        key = store.put(part.content)
+        key = store.put(part.content, sync=False)
     return Attachment(
         filename=part.filename,
         declared_type=part.declared_type[:200],
