@@ -1,0 +1,1 @@
+"""Managers' reports: response times, SLA compliance, volume, backlog and intake quality."""

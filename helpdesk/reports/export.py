@@ -1,0 +1,100 @@
+"""Report downloads: CSV (UTF-8 with a BOM, so Excel in Japan reads it), XLSX and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from helpdesk.reports.queries import DIMENSIONS
+from helpdesk.reports.services import SLA_COLUMNS, Report, Table, text
+
+BOM = "\ufeff"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def table_csv(table: Table) -> bytes:
+    """One table as CSV: BOM, a header row of labels, then the rows (CRLF line ends)."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(table.labels)
+    for row in table.rows:
+        writer.writerow([_cell(c) for c in row.cells])
+    return out.getvalue().encode("utf-8")
+
+
+def sla_table(report: Report) -> Table:
+    """The SLA tables of every dimension stacked into one, with a dimension column."""
+    labels = text(report.request.lang)
+    combined = Table(
+        "sla",
+        labels["sla_by_desk"],
+        ["dimension", *SLA_COLUMNS],
+        [labels["dimension"], *[labels[c] for c in SLA_COLUMNS]],
+    )
+    for dimension in DIMENSIONS:
+        for row in report.tables[f"sla_by_{dimension}"].rows:
+            combined.rows.append(type(row)([dimension, *row.cells], row.link))
+    return combined
+
+
+def report_xlsx(report: Report) -> bytes:
+    """The whole report as a workbook: a cover sheet, then one sheet per table."""
+    labels = text(report.request.lang)
+    book = Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "report"
+    cover.append([labels["period"], report.title])
+    cover.append([labels["desks"], ", ".join(report.desk_names)])
+    cover.append([labels["generated"], report.generated_at.isoformat(timespec="seconds")])
+    for table in report.tables.values():
+        sheet = book.create_sheet(table.name[:31])
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append(table.labels)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([_cell(c) for c in row.cells])
+            if row.link:
+                sheet.cell(row=sheet.max_row, column=1).hyperlink = row.link
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    """The whole report as plain data (tables as records keyed by column)."""
+    request = report.request
+    return {
+        "period": {"from": request.date_from.isoformat(), "to": request.date_to.isoformat()},
+        "desk_ids": list(request.desk_ids) if request.desk_ids is not None else None,
+        "desks": report.desk_names,
+        "generated_at": report.generated_at.isoformat(),
+        "tables": {
+            name: {
+                "title": table.title,
+                "columns": table.columns,
+                "rows": table.records(),
+                **({"links": [row.link for row in table.rows]} if table.name == "breaches" else {}),
+            }
+            for name, table in report.tables.items()
+        },
+        "charts": report.charts,
+    }
+
+
+def report_json(report: Report) -> str:
+    """The whole report as JSON text (UTF-8, not ASCII-escaped)."""
+    return json.dumps(report_data(report), ensure_ascii=False, indent=1)

@@ -1,0 +1,45 @@
+"""The report filter form (a GET form: no CSRF token, nothing changes)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional, ValidationError
+
+from helpdesk.reports.services import LANGUAGES, ReportRequest
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366 * 2
+
+
+class ReportForm(FlaskForm):
+    """Period (desk-local dates, inclusive), desks and label language."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    desk = SelectMultipleField("Desks", coerce=int, validators=[Optional()])
+    lang = SelectField(
+        "Language", choices=[SelectChoice(code, code) for code in LANGUAGES], default="en"
+    )
+
+    def validate_date_to(self, field: DateField) -> None:
+        """The period must not end before it starts, nor span more than two years."""
+        if field.data and self.date_from.data:
+            if field.data < self.date_from.data:
+                raise ValidationError("The period ends before it starts.")
+            if (field.data - self.date_from.data).days > MAX_DAYS:
+                raise ValidationError("Choose a period of at most two years.")
+
+
+def report_request(form: ReportForm, today: date) -> ReportRequest:
+    """The request a validated form describes; the last 30 days up to today by default."""
+    date_to = form.date_to.data or today
+    date_from = form.date_from.data or date_to - timedelta(days=DEFAULT_DAYS - 1)
+    desk_ids = tuple(sorted(set(form.desk.data))) if form.desk.data else None
+    return ReportRequest(date_from, date_to, desk_ids, form.lang.data or "en")

@@ -1,0 +1,709 @@
+"""The managers' reports: response times, SLA compliance, volume, backlog and intake quality.
+
+Every service returns data (tables and chart series); views, the CLI and the exporters only
+format it. Periods are desk-local dates (``date_from`` to ``date_to`` inclusive); a ticket
+belongs to the period it was created in, so its response times and SLA outcome are counted once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import select
+from sqlalchemy import text as sql_text
+
+from helpdesk import clock
+from helpdesk.extensions import db
+from helpdesk.models import Desk, User
+from helpdesk.reports import queries
+from helpdesk.reports.queries import DIMENSIONS, Scope
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "ja")
+# Backlog age buckets in business days: (the age that starts the next bucket, this bucket).
+AGE_BUCKETS: tuple[tuple[int, str], ...] = ((1, "0"), (2, "1"), (5, "2-4"), (10, "5-9"))
+OLDEST_BUCKET = "10+"
+PAGE_BREACH_LIMIT = 200
+EPOCH_DAY = date(1970, 1, 1)
+# How far back to look for open days (a desk closed for longer puts everything in "10+").
+AGE_SEARCH_DAYS = 120
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "sla_by_desk": "SLA by desk",
+        "sla_by_agent": "SLA by agent",
+        "sla_by_week": "SLA by week",
+        "sla_by_month": "SLA by month",
+        "sla_by_channel": "SLA by channel",
+        "sla_by_language": "SLA by language",
+        "breaches": "Breaches",
+        "volume_daily": "Volume and backlog per day",
+        "volume_weekly": "Volume per week",
+        "backlog_age": "Backlog age (business days)",
+        "awaiting_information": "Enquiries without the required fields",
+        "refused_attachments": "Refused attachments",
+        "environments": "Reported environments",
+        "group": "Group",
+        "tickets": "Tickets",
+        "fr_n": "First responses",
+        "fr_median_h": "First response median (h)",
+        "fr_p90_h": "First response p90 (h)",
+        "fr_mean_h": "First response mean (h)",
+        "fr_met_pct": "First response SLA met (%)",
+        "res_n": "Resolutions",
+        "res_median_h": "Resolution median (h)",
+        "res_p90_h": "Resolution p90 (h)",
+        "res_mean_h": "Resolution mean (h)",
+        "res_met_pct": "Resolution SLA met (%)",
+        "breach_count": "Breaches",
+        "number": "Ticket",
+        "desk": "Desk",
+        "agent": "Agent",
+        "subject": "Subject",
+        "created": "Created",
+        "breached": "Breached target",
+        "fr_due": "First response due",
+        "fr_at": "First response at",
+        "res_due": "Resolution due",
+        "res_at": "Resolved at",
+        "day": "Day",
+        "week": "Week",
+        "opened": "Opened",
+        "resolved": "Resolved",
+        "backlog": "Backlog",
+        "age": "Age (business days)",
+        "waited": "Waited for fields",
+        "waited_pct": "Share waiting (%)",
+        "wait_mean_h": "Mean wait (h)",
+        "wait_median_h": "Median wait (h)",
+        "wait_p90_h": "Wait p90 (h)",
+        "detected_type": "Detected type",
+        "reason": "Reason",
+        "files": "Files",
+        "os": "OS family",
+        "browser": "Browser family",
+        "unassigned": "Unassigned",
+        "unknown": "Unknown",
+        "first_response": "First response",
+        "resolution": "Resolution",
+        "both": "First response and resolution",
+        "median_fr_h": "Median first response (h)",
+        "median_res_h": "Median resolution (h)",
+        "trend": "Median business hours per week",
+        "volume": "Opened, resolved and backlog per day",
+        "compliance": "SLA met and breached by desk",
+        "fr_met": "First response met",
+        "fr_breached": "First response breached",
+        "res_met": "Resolution met",
+        "res_breached": "Resolution breached",
+        "email": "Email",
+        "web": "Web",
+        "phone": "Phone",
+        "all_desks": "All desks",
+        "weekly_subject": "Helpdesk weekly report",
+        "period": "Period",
+        "desks": "Desks",
+        "generated": "Generated",
+        "dimension": "Dimension",
+        "reports": "Reports",
+        "date_from": "From",
+        "date_to": "To",
+        "language": "Language",
+        "show": "Show",
+        "download_csv": "CSV",
+        "download_xlsx": "Download the whole report (XLSX)",
+        "download_json": "JSON",
+        "no_rows": "No data for this period.",
+        "charts": "Charts",
+    },
+    "ja": {
+        "sla_by_desk": "窓口別SLA",
+        "sla_by_agent": "担当者別SLA",
+        "sla_by_week": "週別SLA",
+        "sla_by_month": "月別SLA",
+        "sla_by_channel": "受付経路別SLA",
+        "sla_by_language": "言語別SLA",
+        "breaches": "SLA違反",
+        "volume_daily": "日別の受付・解決・未解決件数",
+        "volume_weekly": "週別の受付・解決件数",
+        "backlog_age": "未解決チケットの経過営業日数",
+        "awaiting_information": "必須項目が不足していた問い合わせ",
+        "refused_attachments": "受信を拒否した添付ファイル",
+        "environments": "利用環境",
+        "group": "区分",
+        "tickets": "件数",
+        "fr_n": "初回回答数",
+        "fr_median_h": "初回回答 中央値(時間)",
+        "fr_p90_h": "初回回答 90パーセンタイル(時間)",
+        "fr_mean_h": "初回回答 平均(時間)",
+        "fr_met_pct": "初回回答 SLA達成率(%)",
+        "res_n": "解決数",
+        "res_median_h": "解決 中央値(時間)",
+        "res_p90_h": "解決 90パーセンタイル(時間)",
+        "res_mean_h": "解決 平均(時間)",
+        "res_met_pct": "解決 SLA達成率(%)",
+        "breach_count": "違反件数",
+        "number": "チケット",
+        "desk": "窓口",
+        "agent": "担当者",
+        "subject": "件名",
+        "created": "受付日時",
+        "breached": "違反した目標",
+        "fr_due": "初回回答期限",
+        "fr_at": "初回回答日時",
+        "res_due": "解決期限",
+        "res_at": "解決日時",
+        "day": "日付",
+        "week": "週",
+        "opened": "受付",
+        "resolved": "解決",
+        "backlog": "未解決",
+        "age": "経過営業日数",
+        "waited": "項目待ち件数",
+        "waited_pct": "項目待ちの割合(%)",
+        "wait_mean_h": "平均待ち時間(時間)",
+        "wait_median_h": "待ち時間 中央値(時間)",
+        "wait_p90_h": "待ち時間 90パーセンタイル(時間)",
+        "detected_type": "判定された形式",
+        "reason": "理由",
+        "files": "ファイル数",
+        "os": "OS",
+        "browser": "ブラウザ",
+        "unassigned": "未割当",
+        "unknown": "不明",
+        "first_response": "初回回答",
+        "resolution": "解決",
+        "both": "初回回答と解決",
+        "median_fr_h": "初回回答 中央値(時間)",
+        "median_res_h": "解決 中央値(時間)",
+        "trend": "週別の中央値(営業時間)",
+        "volume": "日別の受付・解決・未解決件数",
+        "compliance": "窓口別のSLA達成・違反",
+        "fr_met": "初回回答 達成",
+        "fr_breached": "初回回答 違反",
+        "res_met": "解決 達成",
+        "res_breached": "解決 違反",
+        "email": "メール",
+        "web": "Web",
+        "phone": "電話",
+        "all_desks": "全窓口",
+        "weekly_subject": "ヘルプデスク週次レポート",
+        "period": "期間",
+        "desks": "窓口",
+        "generated": "作成日時",
+        "dimension": "集計単位",
+        "reports": "レポート",
+        "date_from": "開始日",
+        "date_to": "終了日",
+        "language": "表示言語",
+        "show": "表示",
+        "download_csv": "CSV",
+        "download_xlsx": "レポート全体をダウンロード(XLSX)",
+        "download_json": "JSON",
+        "no_rows": "この期間のデータはありません。",
+        "charts": "グラフ",
+    },
+}
+
+SLA_COLUMNS = (
+    "group",
+    "tickets",
+    "fr_n",
+    "fr_median_h",
+    "fr_p90_h",
+    "fr_mean_h",
+    "fr_met_pct",
+    "res_n",
+    "res_median_h",
+    "res_p90_h",
+    "res_mean_h",
+    "res_met_pct",
+    "breach_count",
+)
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What a manager asked for: desk-local dates (inclusive), desks (None: all), language."""
+
+    date_from: date
+    date_to: date
+    desk_ids: tuple[int, ...] | None = None
+    lang: str = "en"
+
+
+@dataclass
+class Row:
+    """One table row; ``link`` is where its first cell points (a ticket), if anywhere."""
+
+    cells: list[Any]
+    link: str | None = None
+
+
+@dataclass
+class Table:
+    """A titled table with stable column keys and labels in the report's language."""
+
+    name: str
+    title: str
+    columns: list[str]
+    labels: list[str]
+    rows: list[Row] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by column key (for JSON)."""
+        return [dict(zip(self.columns, row.cells, strict=True)) for row in self.rows]
+
+
+@dataclass
+class Report:
+    """The whole report: its tables in page order and the chart series."""
+
+    request: ReportRequest
+    title: str
+    desk_names: list[str]
+    generated_at: datetime
+    tables: dict[str, Table]
+    charts: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """A rendered weekly report for managers: mail subject, text body and the XLSX workbook."""
+
+    subject: str
+    text: str
+    xlsx: bytes
+    report: Report
+
+
+def text(lang: str) -> dict[str, str]:
+    """The labels of a language (English for unknown ones)."""
+    return TEXT.get(lang, TEXT["en"])
+
+
+def report_timezone() -> str:
+    """The desks' business timezone (Asia/Tokyo)."""
+    return str(current_app.config.get("TIMEZONE", "Asia/Tokyo"))
+
+
+def scope_for(request: ReportRequest) -> Scope:
+    """The UTC instants and desks a request covers."""
+    if request.date_to < request.date_from:
+        raise ValueError("the period ends before it starts")
+    zone = ZoneInfo(report_timezone())
+    start = datetime.combine(request.date_from, time(), zone)
+    end = datetime.combine(request.date_to + timedelta(days=1), time(), zone)
+    return Scope(start, end, request.desk_ids, zone.key, db.engine.dialect.name)
+
+
+def _table(name: str, columns: Sequence[str], lang: str) -> Table:
+    labels = text(lang)
+    return Table(name, labels[name], list(columns), [labels[c] for c in columns])
+
+
+def _hours(minutes: float | None) -> float | None:
+    """Business minutes as business hours, two decimals."""
+    return None if minutes is None else round(float(minutes) / 60, 2)
+
+
+def _percent(part: int | None, whole: int | None) -> float | None:
+    """A share in percent, one decimal; None when nothing was decided."""
+    return None if not whole else round(100 * (part or 0) / whole, 1)
+
+
+def _desk_names(lang: str) -> dict[int, str]:
+    rows = db.session.execute(select(Desk.id, Desk.name, Desk.name_ja)).all()
+    return {i: (name_ja if lang == "ja" and name_ja else name) for i, name, name_ja in rows}
+
+
+def _user_names(ids: Iterable[Any]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
+
+
+def _group_labels(dimension: str, keys: list[Any], lang: str) -> dict[Any, str]:
+    """Human labels of grouping keys (desk and agent names, localised channels)."""
+    labels = text(lang)
+    if dimension == "desk":
+        names = _desk_names(lang)
+        return {k: names.get(k, str(k)) for k in keys}
+    if dimension == "agent":
+        users = _user_names(keys)
+        return {k: users.get(k, str(k)) if k is not None else labels["unassigned"] for k in keys}
+    if dimension == "month":
+        return {k: str(k)[:7] for k in keys}
+    if dimension == "channel":
+        return {k: labels.get(str(k), str(k)) for k in keys}
+    return {k: str(k) if k is not None else labels["unknown"] for k in keys}
+
+
+def _percentile_map(dimension: str, metric: str, scope: Scope) -> dict[Any, tuple[Any, Any]]:
+    rows = db.session.execute(queries.metric_percentiles(dimension, metric, scope)).all()
+    return {key: (median, p90) for key, median, p90 in rows}
+
+
+def _week_of_number(week: int) -> str:
+    """The Monday of an integer week (see queries.week_number) as an ISO date."""
+    return (EPOCH_DAY + timedelta(days=7 * int(week) - 3)).isoformat()
+
+
+def sla_summaries(scope: Scope) -> dict[str, list[dict[str, Any]]]:
+    """Summary rows with medians and p90s for every dimension, keyed by dimension.
+
+    PostgreSQL computes everything in one GROUPING SETS pass with percentile_cont; SQLite
+    runs a summary and two percentile queries per dimension.
+    """
+    result: dict[str, list[dict[str, Any]]] = {d: [] for d in DIMENSIONS}
+    if scope.postgresql:
+        # The per-group sorts of percentile_cont stay in memory instead of spilling to disk.
+        db.session.execute(sql_text("SET LOCAL work_mem = '128MB'"))
+        masks = {queries.grouping_mask(d): d for d in DIMENSIONS}
+        for row in db.session.execute(queries.sla_summary_all(scope)).mappings():
+            dimension = masks[row["grouping"]]
+            key = row[f"key_{dimension}"]
+            result[dimension].append(
+                {**row, "key": _week_of_number(key) if dimension == "week" else key}
+            )
+        for rows in result.values():
+            rows.sort(key=lambda r: (r["key"] is None, r["key"]))
+        return result
+    for dimension in DIMENSIONS:
+        fr = _percentile_map(dimension, "first_response", scope)
+        res = _percentile_map(dimension, "resolution", scope)
+        for row in db.session.execute(queries.sla_summary(dimension, scope)).mappings():
+            key = row["key"]
+            fr_median, fr_p90 = fr.get(key, (None, None))
+            res_median, res_p90 = res.get(key, (None, None))
+            result[dimension].append(
+                {
+                    **row,
+                    "fr_median": fr_median,
+                    "fr_p90": fr_p90,
+                    "res_median": res_median,
+                    "res_p90": res_p90,
+                }
+            )
+    return result
+
+
+def sla_table(dimension: str, summary: list[dict[str, Any]], lang: str) -> Table:
+    """Response times (median, p90, mean in business hours) and SLA compliance per group."""
+    names = _group_labels(dimension, [r["key"] for r in summary], lang)
+    table = _table(f"sla_by_{dimension}", SLA_COLUMNS, lang)
+    for r in summary:
+        table.rows.append(
+            Row(
+                [
+                    names[r["key"]],
+                    r["tickets"],
+                    r["fr_n"],
+                    _hours(r["fr_median"]),
+                    _hours(r["fr_p90"]),
+                    _hours(r["fr_mean"]),
+                    _percent(r["fr_met"], r["fr_decided"]),
+                    r["res_n"],
+                    _hours(r["res_median"]),
+                    _hours(r["res_p90"]),
+                    _hours(r["res_mean"]),
+                    _percent(r["res_met"], r["res_decided"]),
+                    r["breaches"] or 0,
+                ]
+            )
+        )
+    return table
+
+
+def _local(value: datetime | None, scope: Scope) -> str | None:
+    """An instant as desk-local ``YYYY-MM-DD HH:MM``."""
+    local = clock.to_desk_time(value, scope.timezone)
+    return None if local is None else local.strftime("%Y-%m-%d %H:%M")
+
+
+def breach_table(scope: Scope, lang: str, limit: int | None = None) -> Table:
+    """Tickets that breached a target, with links to them."""
+    labels = text(lang)
+    columns = (
+        "number",
+        "desk",
+        "agent",
+        "subject",
+        "created",
+        "breached",
+        "fr_due",
+        "fr_at",
+        "res_due",
+        "res_at",
+    )
+    rows = db.session.execute(queries.breaches(scope, limit)).mappings().all()
+    desks = _desk_names(lang)
+    users = _user_names(r["assignee_id"] for r in rows)
+    table = _table("breaches", columns, lang)
+    for r in rows:
+        both = r["first_response_breached"] and r["resolution_breached"]
+        which = (
+            "both" if both else "first_response" if r["first_response_breached"] else "resolution"
+        )
+        agent = users.get(r["assignee_id"]) if r["assignee_id"] else labels["unassigned"]
+        cells = [
+            r["number"],
+            desks.get(r["desk_id"], str(r["desk_id"])),
+            agent,
+            r["subject"],
+            _local(r["created_at"], scope),
+            labels[which],
+            _local(r["first_response_due_at"], scope),
+            _local(r["first_response_at"], scope),
+            _local(r["resolution_due_at"], scope),
+            _local(r["resolved_at"], scope),
+        ]
+        table.rows.append(Row(cells, link=f"/tickets/{r['id']}"))
+    return table
+
+
+def sla_report(request: ReportRequest, breach_limit: int | None = None) -> dict[str, Table]:
+    """The SLA tables: response times and compliance by every dimension, and the breaches."""
+    scope = scope_for(request)
+    summaries = sla_summaries(scope)
+    tables = {f"sla_by_{d}": sla_table(d, summaries[d], request.lang) for d in DIMENSIONS}
+    tables["breaches"] = breach_table(scope, request.lang, breach_limit)
+    return tables
+
+
+def _days(scope: Scope) -> list[date]:
+    zone = ZoneInfo(scope.timezone)
+    first, last = scope.start.astimezone(zone).date(), scope.end.astimezone(zone).date()
+    return [first + timedelta(days=i) for i in range((last - first).days)]
+
+
+def volume_tables(scope: Scope, lang: str) -> tuple[Table, Table]:
+    """Opened, resolved and backlog per day (every day of the period), and per week."""
+    base = db.session.scalar(queries.backlog_at_start(scope)) or 0
+    per_day = {str(r.period): r for r in db.session.execute(queries.flow(scope, "day"))}
+    daily = _table("volume_daily", ("day", "opened", "resolved", "backlog"), lang)
+    net = 0
+    for day in _days(scope):
+        row = per_day.get(day.isoformat())
+        if row is not None:
+            net = int(row.net)
+        opened, finished = (int(row.opened), int(row.finished)) if row is not None else (0, 0)
+        daily.rows.append(Row([day.isoformat(), opened, finished, base + net]))
+    weekly = _table("volume_weekly", ("week", "opened", "resolved"), lang)
+    for r in db.session.execute(queries.flow(scope, "week")):
+        weekly.rows.append(Row([str(r.period), int(r.opened), int(r.finished)]))
+    return daily, weekly
+
+
+def age_edges(desk: Desk, at: datetime) -> list[tuple[datetime, str]]:
+    """Bucket edges (instants) of a desk's backlog age at ``at``, from its business calendar.
+
+    A ticket's age is the number of the desk's open days after the day it arrived, up to and
+    including the day of ``at``. It is at least ``k`` when it arrived before the k-th most
+    recent open day, so that day's midnight is the edge. Only these few instants use the
+    calendar; the tickets are counted in SQL.
+    """
+    from helpdesk.sla.calendar import BusinessCalendar
+
+    calendar = BusinessCalendar.for_desk(desk)
+    zone = ZoneInfo(desk.timezone)
+    # An instant at midnight closes the day before (a period ends at 00:00 of the next day).
+    day = (at - timedelta(microseconds=1)).astimezone(zone).date()
+    wanted = dict(AGE_BUCKETS)
+    edges: list[tuple[datetime, str]] = []
+    open_days = 0
+    for _ in range(AGE_SEARCH_DAYS):
+        if len(edges) == len(AGE_BUCKETS):
+            break
+        if calendar.day_info(day).is_open:
+            open_days += 1
+            if open_days in wanted:
+                edges.append((datetime.combine(day, time(), zone), wanted[open_days]))
+        day -= timedelta(days=1)
+    return edges
+
+
+def backlog_age_table(scope: Scope, lang: str, now: datetime) -> Table:
+    """Tickets open at the end of the period (or now), per desk and business-day age bucket."""
+    at = min(now, scope.end)
+    desk_query = select(Desk).order_by(Desk.id)
+    if scope.desk_ids is not None:
+        desk_query = desk_query.where(Desk.id.in_(scope.desk_ids))
+    desks = db.session.scalars(desk_query).all()
+    edges = {desk.id: age_edges(desk, at) for desk in desks}
+    at_scope = Scope(scope.start, at, scope.desk_ids, scope.timezone, scope.dialect)
+    counts = {
+        (r.desk_id, r.bucket): int(r.tickets)
+        for r in db.session.execute(queries.backlog_age(at_scope, edges, OLDEST_BUCKET))
+    }
+    names = _desk_names(lang)
+    buckets = [label for _, label in AGE_BUCKETS] + [OLDEST_BUCKET]
+    table = _table("backlog_age", ("desk", "age", "tickets"), lang)
+    for desk in desks:
+        for bucket in buckets:
+            table.rows.append(Row([names[desk.id], bucket, counts.get((desk.id, bucket), 0)]))
+    return table
+
+
+def intake_tables(scope: Scope, lang: str) -> list[Table]:
+    """Enquiries missing required fields, refused attachments and reported environments."""
+    labels = text(lang)
+    names = _desk_names(lang)
+    waits = _percentile_map("desk", "awaiting_information", scope)
+    awaiting = _table(
+        "awaiting_information",
+        ("desk", "tickets", "waited", "waited_pct", "wait_mean_h", "wait_median_h", "wait_p90_h"),
+        lang,
+    )
+    for r in db.session.execute(queries.awaiting_information(scope)):
+        median, p90 = waits.get(r.key, (None, None))
+        awaiting.rows.append(
+            Row(
+                [
+                    names.get(r.key, str(r.key)),
+                    r.tickets,
+                    r.waited,
+                    _percent(r.waited, r.tickets),
+                    _hours(r.mean),
+                    _hours(median),
+                    _hours(p90),
+                ]
+            )
+        )
+    refused = _table("refused_attachments", ("detected_type", "reason", "files"), lang)
+    for r in db.session.execute(queries.refused_attachments(scope)):
+        refused.rows.append(Row([r.detected_type or labels["unknown"], r.reason, r.files]))
+    envs = _table("environments", ("os", "browser", "tickets"), lang)
+    for r in db.session.execute(queries.environments(scope)):
+        envs.rows.append(
+            Row(
+                [
+                    r.env_os_family or labels["unknown"],
+                    r.env_browser_family or labels["unknown"],
+                    r.tickets,
+                ]
+            )
+        )
+    return [awaiting, refused, envs]
+
+
+def _column(table: Table, key: str) -> list[Any]:
+    index = table.columns.index(key)
+    return [row.cells[index] for row in table.rows]
+
+
+def charts(tables: dict[str, Table], lang: str) -> dict[str, dict[str, Any]]:
+    """Chart.js-ready series: weekly trend, daily volume, compliance by desk, backlog age."""
+    labels = text(lang)
+    week, daily, by_desk, age = (
+        tables["sla_by_week"],
+        tables["volume_daily"],
+        tables["sla_by_desk"],
+        tables["backlog_age"],
+    )
+    fr_met = _column(by_desk, "fr_met_pct")
+    res_met = _column(by_desk, "res_met_pct")
+    age_desks = list(dict.fromkeys(_column(age, "desk")))
+    age_buckets = list(dict.fromkeys(_column(age, "age")))
+    counts = {(row.cells[0], row.cells[1]): row.cells[2] for row in age.rows}
+    return {
+        "trend": {
+            "type": "line",
+            "title": labels["trend"],
+            "labels": _column(week, "group"),
+            "datasets": [
+                {"label": labels["median_fr_h"], "data": _column(week, "fr_median_h")},
+                {"label": labels["median_res_h"], "data": _column(week, "res_median_h")},
+            ],
+        },
+        "volume": {
+            "type": "bar",
+            "title": labels["volume"],
+            "labels": _column(daily, "day"),
+            "datasets": [
+                {"label": labels["opened"], "data": _column(daily, "opened")},
+                {"label": labels["resolved"], "data": _column(daily, "resolved")},
+                {"label": labels["backlog"], "data": _column(daily, "backlog"), "type": "line"},
+            ],
+        },
+        "compliance": {
+            "type": "bar",
+            "stacked": True,
+            "title": labels["compliance"],
+            "labels": _column(by_desk, "group"),
+            "datasets": [
+                {"label": labels["fr_met"], "data": fr_met, "stack": "fr"},
+                {"label": labels["fr_breached"], "data": _rest(fr_met), "stack": "fr"},
+                {"label": labels["res_met"], "data": res_met, "stack": "res"},
+                {"label": labels["res_breached"], "data": _rest(res_met), "stack": "res"},
+            ],
+        },
+        "backlog_age": {
+            "type": "bar",
+            "stacked": True,
+            "title": labels["backlog_age"],
+            "labels": age_buckets,
+            "datasets": [
+                {"label": desk, "data": [counts.get((desk, b), 0) for b in age_buckets]}
+                for desk in age_desks
+            ],
+        },
+    }
+
+
+def _rest(shares: list[float | None]) -> list[float | None]:
+    """The breached share beside each met share (percent)."""
+    return [None if share is None else round(100 - share, 1) for share in shares]
+
+
+def build_report(
+    request: ReportRequest, now: datetime | None = None, breach_limit: int | None = None
+) -> Report:
+    """The whole report: SLA tables, volume and backlog, intake quality, and chart series."""
+    now = now or clock.now()
+    scope = scope_for(request)
+    lang = request.lang
+    tables = sla_report(request, breach_limit)
+    daily, weekly = volume_tables(scope, lang)
+    tables[daily.name], tables[weekly.name] = daily, weekly
+    age = backlog_age_table(scope, lang, now)
+    tables[age.name] = age
+    for table in intake_tables(scope, lang):
+        tables[table.name] = table
+    names = _desk_names(lang)
+    desk_names = (
+        [text(lang)["all_desks"]]
+        if request.desk_ids is None
+        else [names.get(i, str(i)) for i in request.desk_ids]
+    )
+    period = f"{request.date_from.isoformat()} – {request.date_to.isoformat()}"
+    return Report(request, period, desk_names, now, tables, charts(tables, lang))
+
+
+def previous_week(now: datetime) -> tuple[date, date]:
+    """Monday to Sunday (desk-local) of the last full week before ``now``."""
+    local = clock.to_desk_time(now, report_timezone())
+    assert local is not None
+    today = local.date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    return monday, monday + timedelta(days=6)
+
+
+def weekly_report(now: datetime, lang: str = "ja") -> WeeklyReport:
+    """Last week's report over all desks, rendered for the managers' mail (subject, text, XLSX)."""
+    from helpdesk.reports.export import report_xlsx
+
+    date_from, date_to = previous_week(now)
+    request = ReportRequest(date_from, date_to, None, lang)
+    report = build_report(request, now=now, breach_limit=PAGE_BREACH_LIMIT)
+    body = render_template("reports/weekly.txt", report=report, labels=text(lang))
+    subject = f"{text(lang)['weekly_subject']} {report.title}"
+    return WeeklyReport(subject, body, report_xlsx(report), report)

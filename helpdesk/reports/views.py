@@ -1,0 +1,105 @@
+"""Managers' report pages and downloads (managers and admins only)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from helpdesk import clock
+from helpdesk.access import role_required, visible_desks
+from helpdesk.extensions import db
+from helpdesk.models import Role
+from helpdesk.reports import export, services
+from helpdesk.reports.forms import ReportForm, report_request
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _form() -> ReportForm:
+    """The filter form filled from the query string, its desk choices set."""
+    form = ReportForm(formdata=request.args)
+    desks: list[Any] = list(db.session.scalars(visible_desks(current_user)))
+    form.desk.choices = [SelectChoice(desk.id, desk.name) for desk in desks]
+    return form
+
+
+def _today() -> date:
+    """Today in the desks' timezone."""
+    local = clock.to_desk_time(clock.now(), services.report_timezone())
+    assert local is not None  # now() always has a value
+    return local.date()
+
+
+def _request_or_400() -> services.ReportRequest:
+    form = _form()
+    if not form.validate():
+        abort(400)
+    return report_request(form, _today())
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _stem(req: services.ReportRequest) -> str:
+    return f"report-{req.date_from.isoformat()}-{req.date_to.isoformat()}"
+
+
+@bp.route("/")
+@role_required(Role.MANAGER)
+def index() -> Any:
+    """The report page: filters, charts and every table with its CSV download."""
+    form = _form()
+    if not form.validate():
+        labels = services.text("en")
+        return render_template("reports/index.html", form=form, report=None, labels=labels), 400
+    req = report_request(form, _today())
+    report = services.build_report(req, breach_limit=services.PAGE_BREACH_LIMIT)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
+    downloads = {name: url_for("reports.table_csv", name=name, **args) for name in report.tables}
+    return render_template(
+        "reports/index.html",
+        form=form,
+        report=report,
+        labels=services.text(req.lang),
+        downloads=downloads,
+        xlsx_url=url_for("reports.whole_xlsx", **args),
+        json_url=url_for("reports.whole_json", **args),
+    )
+
+
+@bp.route("/<name>.csv")
+@role_required(Role.MANAGER)
+def table_csv(name: str) -> Response:
+    """One table of the report as CSV."""
+    req = _request_or_400()
+    report = services.build_report(req)
+    if name not in report.tables:
+        abort(404)
+    return _download(export.table_csv(report.tables[name]), export.CSV_MIMETYPE, f"{name}.csv")
+
+
+@bp.route("/report.xlsx")
+@role_required(Role.MANAGER)
+def whole_xlsx() -> Response:
+    """The whole report as an Excel workbook."""
+    req = _request_or_400()
+    body = export.report_xlsx(services.build_report(req))
+    return _download(body, export.XLSX_MIMETYPE, f"{_stem(req)}.xlsx")
+
+
+@bp.route("/report.json")
+@role_required(Role.MANAGER)
+def whole_json() -> Response:
+    """The whole report as JSON."""
+    req = _request_or_400()
+    body = export.report_json(services.build_report(req))
+    return Response(body, mimetype="application/json")

@@ -1,0 +1,76 @@
+"""The report page in a real browser: charts drawn under the CSP, no console errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from helpdesk.extensions import db
+from helpdesk.models import Role
+from tests.conftest import make_app
+from tests.integration.helpdesk.reports.test_figures import build_known_data
+from tests.support.browser import screenshot
+from tests.support.factories import PASSWORD, Factories
+
+QUERY = "date_from=2025-12-01&date_to=2026-01-31"
+MANAGER = "manager@support.example.test"
+
+
+@pytest.fixture
+def report_app(tmp_path: Path) -> Iterator[Flask]:
+    """An app on its own SQLite file (the server thread needs committed data), seeded."""
+    from flask_migrate import upgrade
+
+    app = make_app(f"sqlite:///{tmp_path / 'reports.sqlite3'}", tmp_path / "instance")
+    with app.app_context():
+        upgrade()
+        make = Factories(db.session)
+        build_known_data(make)
+        make.user(Role.MANAGER, email=MANAGER, name="Manager Suzuki")
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_report_page_draws_its_charts(
+    page: Any, serve_wsgi: Callable[[Any], str], report_app: Flask
+) -> None:
+    problems: list[str] = []
+
+    def on_console(message: Any) -> None:
+        # Chromium asks for /favicon.ico on its own; the app has none (not a page error).
+        if message.type == "error" and not message.location.get("url", "").endswith(".ico"):
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    base = serve_wsgi(report_app)
+
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=email]", MANAGER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{base}/reports/?{QUERY}&lang=ja")
+
+    assert page.locator("h1").inner_text().startswith("レポート")
+    for name in ("trend", "volume", "compliance", "backlog_age"):
+        canvas = page.locator(f"canvas[data-chart={name}]")
+        box = canvas.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100, name
+        drawn = page.evaluate(
+            "name => Boolean(window.Chart && window.Chart.getChart("
+            "document.querySelector(`canvas[data-chart=${name}]`)))",
+            name,
+        )
+        assert drawn, name
+    assert page.locator("#breaches a[href^='/tickets/']").count() == 4
+    path = screenshot(page, "reports")
+    assert path.stat().st_size > 10_000
+    assert problems == []
