@@ -55,6 +55,7 @@ class DefaultConfig:
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10 per minute"
+    ENQUIRY_RATE_LIMIT = "5 per minute;30 per hour"
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
 
 

@@ -1,0 +1,1 @@
+"""The public web enquiry form: the same tickets as email, with the fields asked up front."""
