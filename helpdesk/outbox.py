@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
@@ -29,6 +30,7 @@ from helpdesk.models import Direction, Message, OutboxMessage, OutboxStatus, Tic
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
     if mail.automatic:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
-    return msg.as_bytes()
+    # CRLF line ends: smtplib sends bytes as they are, and SMTP servers count lines by CRLF.
+    return msg.as_bytes(policy=SMTP_COMPAT32)
 
 
 def automatic_replies_since(recipient: str, since: datetime) -> int:

@@ -156,7 +156,11 @@ def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
     """Sign a user in on the test client without going through the form."""
 
     def sign_in(user: Any) -> FlaskClient:
+        from flask import g
         from flask_login.utils import _create_identifier
+
+        # The test's app context lives across requests, and Flask-Login caches the user in g.
+        g.pop("_login_user", None)
 
         with client.application.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()  # "strong" session protection checks it

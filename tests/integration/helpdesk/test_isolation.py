@@ -26,5 +26,13 @@ def test_c_a_fresh_connection_does_not_see_uncommitted_test_data(app, db_session
 
     make.desk(slug=PROBE)
     db_session.commit()
-    with db.engine.connect() as other:
-        assert other.scalar(select(func.count()).select_from(Desk).where(Desk.slug == PROBE)) == 0
+    # A plain DBAPI connection: it reads without taking SQLite's write lock, which the test's
+    # outer transaction holds.
+    other = db.engine.raw_connection()
+    try:
+        cursor = other.cursor()
+        cursor.execute("SELECT count(*) FROM desk WHERE slug = 'isolation-probe'")
+        assert cursor.fetchone()[0] == 0
+        cursor.close()
+    finally:
+        other.close()

@@ -1,49 +1,13 @@
 """Polling a real Dovecot mailbox into tickets: nothing lost, nothing twice, faults survived."""
 
-import secrets
-
-import pytest
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
 from helpdesk.mail.polling import poll_mailbox
 from helpdesk.models import IngestFailure, Mailbox, Message, Ticket
-from helpdesk.models.mailbox import ImapSecurity
-from helpdesk.seed import seed_demo
 from tests.support.enquiries import enquiry
 
 FLAG = "$HelpdeskImported"
-
-
-@pytest.fixture
-def desk_app(committed_app):
-    with committed_app.app_context():
-        seed_demo()
-        db.session.commit()
-    return committed_app
-
-
-@pytest.fixture
-def configure(desk_app, monkeypatch):
-    """Point the demo "system" mailbox at an IMAP account; returns a function."""
-
-    def point(account, *, host=None, port=None, folder="INBOX", processed_folder=None, password=None):
-        variable = f"HELPDESK_TEST_MAILBOX_{secrets.token_hex(4).upper()}"
-        monkeypatch.setenv(variable, password or account.password)
-        with desk_app.app_context():
-            mailbox = db.session.scalar(select(Mailbox).where(Mailbox.name == "system"))
-            mailbox.host = host or account.host
-            mailbox.port = port or account.port
-            mailbox.security = ImapSecurity.NONE
-            mailbox.username = account.address
-            mailbox.secret_env = variable
-            mailbox.folder = folder
-            mailbox.processed_folder = processed_folder
-            mailbox.enabled = True
-            db.session.commit()
-            return mailbox.id
-
-    return point
 
 
 def _poll(app, mailbox_id=None):
@@ -71,7 +35,9 @@ def _append(dovecot, account, n, start=0, **kwargs):
     ]
 
 
-def test_poll_imports_every_message_once_and_marks_it(desk_app, configure, dovecot, mailbox_account):
+def test_poll_imports_every_message_once_and_marks_it(
+    desk_app, configure, dovecot, mailbox_account
+):
     configure(mailbox_account)
     uids = _append(dovecot, mailbox_account, 4)
     dovecot.append(mailbox_account.address, enquiry(subject="既読"), flags=["\\Seen"])
@@ -97,7 +63,9 @@ def test_processed_folder_mode_moves_imported_mail(desk_app, configure, dovecot,
     assert len(dovecot.folder_uids(mailbox_account.address, "Processed")) == 3
 
 
-def test_marking_lost_after_commit_is_repaired_next_time(desk_app, configure, dovecot, mailbox_account):
+def test_marking_lost_after_commit_is_repaired_next_time(
+    desk_app, configure, dovecot, mailbox_account
+):
     configure(mailbox_account)
     uids = _append(dovecot, mailbox_account, 3)
     assert _poll(desk_app).ok
@@ -110,7 +78,9 @@ def test_marking_lost_after_commit_is_repaired_next_time(desk_app, configure, do
     assert _count(desk_app, Ticket) == 3
 
 
-def test_a_bad_message_is_kept_and_does_not_block_the_rest(desk_app, configure, dovecot, mailbox_account):
+def test_a_bad_message_is_kept_and_does_not_block_the_rest(
+    desk_app, configure, dovecot, mailbox_account
+):
     configure(mailbox_account)
     dovecot.append(mailbox_account.address, b"garbage without any header\r\n\r\n\x00\x01")
     _append(dovecot, mailbox_account, 2)
@@ -135,7 +105,9 @@ def test_wrong_password_is_recorded_with_backoff(desk_app, configure, mailbox_ac
     assert mailbox.next_poll_at - mailbox.last_poll_at == 2 * wait_once
 
 
-def test_missing_password_variable_is_a_clear_error(desk_app, configure, mailbox_account, monkeypatch):
+def test_missing_password_variable_is_a_clear_error(
+    desk_app, configure, mailbox_account, monkeypatch
+):
     configure(mailbox_account)
     monkeypatch.delenv(_mailbox(desk_app).secret_env)
     report = _poll(desk_app)
@@ -149,14 +121,25 @@ def test_outage_in_the_middle_of_a_poll_loses_and_duplicates_nothing(
     address, password = "outage@support.example.test", "secret-pw"
     server.add_user(address, password)
     for i in range(120):
-        server.append(address, enquiry(subject=f"outage {i}", body="x" * 2000 + "\n機関名: A社\n電話: 03-1111-2222\nWindows 11"))
+        server.append(
+            address,
+            enquiry(
+                subject=f"outage {i}",
+                body="x" * 2000 + "\n機関名: A社\n電話: 03-1111-2222\nWindows 11",
+            ),
+        )
     proxy = fault_proxy(server.host, server.port)
 
     class Account:
         pass
 
     account = Account()
-    account.address, account.password, account.host, account.port = address, password, proxy.host, proxy.port
+    account.address, account.password, account.host, account.port = (
+        address,
+        password,
+        proxy.host,
+        proxy.port,
+    )
     configure(account)
     desk_app.config["MAIL_BATCH_SIZE"] = 50
 
@@ -178,14 +161,18 @@ def test_outage_in_the_middle_of_a_poll_loses_and_duplicates_nothing(
     assert resumed.ok, resumed.error
     with desk_app.app_context():
         subjects = db.session.scalars(select(Ticket.subject)).all()
-        inbound = db.session.scalar(select(func.count()).select_from(Message).where(Message.mailbox_id.is_not(None)))
+        inbound = db.session.scalar(
+            select(func.count()).select_from(Message).where(Message.mailbox_id.is_not(None))
+        )
     assert sorted(subjects) == sorted(f"outage {i}" for i in range(120))
     assert inbound == 120
     assert all(FLAG in f for f in server.flags(address).values())
     assert _mailbox(desk_app).state == "ok" and _mailbox(desk_app).consecutive_failures == 0
 
 
-def test_slow_server_times_out_and_is_retried(desk_app, configure, dovecot, mailbox_account, fault_proxy):
+def test_slow_server_times_out_and_is_retried(
+    desk_app, configure, dovecot, mailbox_account, fault_proxy
+):
     proxy = fault_proxy(dovecot.host, dovecot.port)
     _append(dovecot, mailbox_account, 2)
 
