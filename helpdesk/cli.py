@@ -12,6 +12,7 @@ from helpdesk.auth.services import create_user
 from helpdesk.extensions import db
 from helpdesk.mail.cli import mail
 from helpdesk.models import Desk, Role, User
+from helpdesk.reports.cli import register as register_report_commands
 from helpdesk.sla_cli import sla
 
 users = AppGroup("users", help="Create and manage accounts.")
@@ -97,3 +98,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(mail)
     app.cli.add_command(sla)
+    register_report_commands(app)

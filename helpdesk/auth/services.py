@@ -1,22 +1,24 @@
-"""Account operations: authenticate, create users."""
+"""Account operations: authenticate, create users, change passwords, TOTP second factor."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pyotp
 from sqlalchemy import func, select
 
-from helpdesk import clock
+from helpdesk import audit, clock
 from helpdesk.auth.passwords import hash_password, needs_rehash, verify_password
 from helpdesk.extensions import db
 from helpdesk.models import Desk, Role, User
 
+TOTP_ISSUER = "Helpdesk"
 # Verified against when the account does not exist, so timing does not tell who has one.
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+def check_credentials(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (upgrades an old hash)."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         verify_password(_DUMMY_HASH, password)
@@ -25,7 +27,19 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return user
+
+
+def record_login(user: User) -> None:
+    """Note a completed sign-in."""
     user.last_login_at = clock.now()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None; records the sign-in."""
+    user = check_credentials(email, password)
+    if user is not None:
+        record_login(user)
     return user
 
 
@@ -43,3 +57,51 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_password(user: User, current: str, new: str) -> bool:
+    """Set a new password if ``current`` is right; False (nothing changed) otherwise."""
+    if not verify_password(user.password_hash, current):
+        return False
+    user.password_hash = hash_password(new)
+    db.session.flush()
+    audit.record("auth.password_changed", actor=user, user_id=user.id)
+    return True
+
+
+def new_totp_secret() -> str:
+    """A fresh base32 TOTP secret."""
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """The otpauth:// URI an authenticator app reads."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def totp_code_ok(secret: str, code: str) -> bool:
+    """Whether ``code`` is the current code of ``secret`` (one step of clock drift allowed)."""
+    digits = "".join(code.split())
+    if not digits.isdigit() or len(digits) != 6:
+        return False
+    return pyotp.TOTP(secret).verify(digits, for_time=int(clock.now().timestamp()), valid_window=1)
+
+
+def enable_totp(user: User, secret: str, code: str) -> bool:
+    """Turn on the second factor once the user proves their app has ``secret``."""
+    if not totp_code_ok(secret, code):
+        return False
+    user.totp_secret = secret
+    db.session.flush()
+    audit.record("auth.totp_enabled", actor=user, user_id=user.id)
+    return True
+
+
+def disable_totp(user: User, password: str) -> bool:
+    """Turn off the second factor if ``password`` is right."""
+    if not verify_password(user.password_hash, password):
+        return False
+    user.totp_secret = None
+    db.session.flush()
+    audit.record("auth.totp_disabled", actor=user, user_id=user.id)
+    return True

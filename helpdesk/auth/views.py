@@ -1,28 +1,54 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in (with an optional second step), sign-out, and each user's account security."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from helpdesk.auth.forms import LoginForm
-from helpdesk.auth.services import authenticate
+from helpdesk import clock
+from helpdesk.auth import services
+from helpdesk.auth.forms import (
+    CodeForm,
+    LoginForm,
+    PasswordChangeForm,
+    TotpDisableForm,
+    TotpEnableForm,
+)
 from helpdesk.extensions import db, limiter
+from helpdesk.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+PENDING_KEY = "auth_pending"
+SETUP_KEY = "totp_setup"
+PENDING_SECONDS = 300
+
 
 def _login_limit() -> str:
-    from flask import current_app
-
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def _account_key() -> str:
     return "login-account:" + request.form.get("email", "").strip().lower()
+
+
+def _pending_key() -> str:
+    pending = session.get(PENDING_KEY) or {}
+    return f"login-code:{pending.get('uid', request.remote_addr)}"
 
 
 def safe_next(target: str | None) -> str:
@@ -37,22 +63,67 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _finish_login(user: User, next_url: str | None) -> Response:
+    services.record_login(user)
+    db.session.commit()
+    login_user(user)
+    return redirect(safe_next(next_url))
+
+
+def _pending_user() -> tuple[User, str | None] | None:
+    """The user who gave the right password and still owes a code, if not expired."""
+    pending: dict[str, Any] = session.get(PENDING_KEY) or {}
+    if not pending or clock.now().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None
+    user = db.session.get(User, int(pending["uid"]))
+    if user is None or not user.active or not user.totp_secret:
+        session.pop(PENDING_KEY, None)
+        return None
+    return user, pending.get("next")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
 def login() -> str | Response:
-    """Show the sign-in form; sign in on a correct email and password."""
+    """Show the sign-in form; sign in on a correct email and password (and code, if set up)."""
     if current_user.is_authenticated:
         return redirect(url_for("tickets.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
-        if user is not None:
+        user = services.check_credentials(form.email.data or "", form.password.data or "")
+        if user is not None and user.totp_secret:
             db.session.commit()
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")))
+            session[PENDING_KEY] = {
+                "uid": user.id,
+                "next": request.args.get("next"),
+                "at": clock.now().timestamp(),
+            }
+            return redirect(url_for("auth.login_code"))
+        if user is not None:
+            return _finish_login(user, request.args.get("next"))
         flash("Email or password is wrong.", "error")
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_key)
+def login_code() -> str | Response:
+    """The second sign-in step: the code from the user's authenticator app."""
+    pending = _pending_user()
+    if pending is None:
+        flash("Sign in again: the first step has expired.", "error")
+        return redirect(url_for("auth.login"))
+    user, next_url = pending
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.totp_code_ok(user.totp_secret or "", form.code.data or ""):
+            session.pop(PENDING_KEY, None)
+            return _finish_login(user, next_url)
+        form.code.errors.append("The code is wrong or has expired; enter the current one.")
+    return render_template("auth/login_code.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -61,3 +132,66 @@ def logout() -> Response:
     """Sign out."""
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account")
+@login_required
+def account() -> str:
+    """The user's account: password and two-step sign-in."""
+    return render_template("auth/account.html")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response:
+    """Change one's own password."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if services.change_password(current_user, form.current.data or "", form.new.data or ""):
+            db.session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("auth.account"))
+        form.current.errors.append("The current password is wrong.")
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/totp", methods=["GET", "POST"])
+@login_required
+def totp() -> str | Response:
+    """Set up two-step sign-in: show a new secret, confirm it with a code."""
+    if current_user.totp_secret:
+        return render_template("auth/totp_on.html", form=TotpDisableForm())
+    secret = session.get(SETUP_KEY) or services.new_totp_secret()
+    session[SETUP_KEY] = secret
+    form = TotpEnableForm()
+    if form.validate_on_submit():
+        if services.enable_totp(current_user, secret, form.code.data or ""):
+            db.session.commit()
+            session.pop(SETUP_KEY, None)
+            flash("Two-step sign-in is on.", "success")
+            return redirect(url_for("auth.account"))
+        form.code.errors.append("The code does not match; check the app's clock and try again.")
+    response = make_response(
+        render_template(
+            "auth/totp_setup.html",
+            form=form,
+            secret=secret,
+            uri=services.totp_uri(current_user, secret),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/totp/disable", methods=["POST"])
+@login_required
+def totp_disable() -> str | Response:
+    """Turn two-step sign-in off (needs the password)."""
+    form = TotpDisableForm()
+    if form.validate_on_submit():
+        if services.disable_totp(current_user, form.password.data or ""):
+            db.session.commit()
+            flash("Two-step sign-in is off.", "success")
+            return redirect(url_for("auth.account"))
+        form.password.errors.append("The password is wrong.")
+    return render_template("auth/totp_on.html", form=form)

@@ -1,0 +1,1 @@
+"""Administration: users, desks, calendars, mailboxes, routing, canned answers, quarantine."""

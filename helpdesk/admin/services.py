@@ -1,0 +1,393 @@
+"""Admin operations: each changes rows, records an audit event and flushes; the request commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from helpdesk import audit
+from helpdesk.admin import queries
+from helpdesk.auth.passwords import generate_password, hash_password
+from helpdesk.auth.services import create_user
+from helpdesk.extensions import db
+from helpdesk.mail.cli import retry_failure
+from helpdesk.mail.polling import PollReport, poll_mailbox
+from helpdesk.models import (
+    CalendarOverride,
+    CannedAnswer,
+    Desk,
+    IngestFailure,
+    Mailbox,
+    Message,
+    Role,
+    RoutingRule,
+    User,
+)
+from helpdesk.models.desk import AttachmentAction
+from helpdesk.models.mailbox import ImapSecurity
+from helpdesk.stores import stores
+
+log = logging.getLogger(__name__)
+
+
+class AdminError(ValueError):
+    """An admin action that cannot be done; the message says why, for the page."""
+
+
+# -- users -------------------------------------------------------------------------------------
+
+
+def create_account(
+    email: str, name: str, role: Role, desks: Sequence[Desk], actor: User
+) -> tuple[User, str]:
+    """Add an account with a generated password; returns it with the password (shown once)."""
+    if queries.email_taken(email):
+        raise AdminError("An account with this email already exists.")
+    password = generate_password()
+    user = create_user(email, name.strip(), password, role, desks)
+    audit.record(
+        "admin.user_created",
+        actor=actor,
+        user_id=user.id,
+        email=user.email,
+        role=role.value,
+        desks=[d.slug for d in desks],
+    )
+    return user, password
+
+
+def update_account(user: User, name: str, role: Role, desks: Sequence[Desk], actor: User) -> None:
+    """Change an account's name, role and desks; an admin cannot demote the last admin."""
+    if user.role is Role.ADMIN and role is not Role.ADMIN:
+        _keep_an_admin(user, actor, "take the admin role from")
+    before = {"role": user.role.value, "desks": sorted(d.slug for d in user.desks)}
+    user.name = name.strip()
+    user.role = role
+    user.desks = list(desks)
+    db.session.flush()
+    after = {"role": role.value, "desks": sorted(d.slug for d in desks)}
+    audit.record("admin.user_updated", actor=actor, user_id=user.id, before=before, after=after)
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    """Deactivate (signs the account out everywhere) or reactivate an account."""
+    if not active and user.role is Role.ADMIN:
+        _keep_an_admin(user, actor, "deactivate")
+    user.active = active
+    db.session.flush()
+    action = "admin.user_reactivated" if active else "admin.user_deactivated"
+    audit.record(action, actor=actor, user_id=user.id, email=user.email)
+
+
+def _keep_an_admin(user: User, actor: User, what: str) -> None:
+    if user.id == actor.id:
+        raise AdminError(f"You cannot {what} your own account; ask another admin.")
+    if user.active and queries.active_admin_count() <= 1:
+        raise AdminError(f"You cannot {what} the last active admin.")
+
+
+def reset_password(user: User, actor: User) -> str:
+    """Give the account a new generated password; returns it (shown once)."""
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    audit.record("admin.password_reset", actor=actor, user_id=user.id, email=user.email)
+    return password
+
+
+def turn_off_second_factor(user: User, actor: User) -> None:
+    """Remove an account's TOTP second factor (for a lost phone)."""
+    user.totp_secret = None
+    db.session.flush()
+    audit.record("admin.totp_removed", actor=actor, user_id=user.id, email=user.email)
+
+
+# -- desks and calendars -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """What the desk form sets."""
+
+    name: str
+    name_ja: str
+    reply_from: str
+    requires_fields: bool
+    applies_attachment_policy: bool
+    attachment_action: AttachmentAction
+    forbidden_extensions: list[str] | None
+    timezone: str
+    opening_hours: dict[str, list[list[str]]]
+    sla_targets: dict[str, dict[str, int]]
+
+
+def update_desk(desk: Desk, settings: DeskSettings, actor: User) -> None:
+    """Apply the desk form's settings."""
+    desk.name = settings.name.strip()
+    desk.name_ja = settings.name_ja.strip()
+    desk.reply_from = settings.reply_from.strip()
+    desk.requires_fields = settings.requires_fields
+    desk.applies_attachment_policy = settings.applies_attachment_policy
+    desk.attachment_action = settings.attachment_action
+    desk.forbidden_extensions = settings.forbidden_extensions
+    desk.timezone = settings.timezone
+    desk.opening_hours = settings.opening_hours
+    desk.sla_targets = settings.sla_targets
+    db.session.flush()
+    audit.record(
+        "admin.desk_updated",
+        actor=actor,
+        desk=desk.slug,
+        timezone=desk.timezone,
+        opening_hours=desk.opening_hours,
+        sla_targets=desk.sla_targets,
+        forbidden_extensions=desk.forbidden_extensions,
+        attachment_action=desk.attachment_action.value,
+    )
+
+
+def add_override(
+    desk: Desk,
+    day: date,
+    name: str,
+    is_open: bool,
+    opens: time | None,
+    closes: time | None,
+    actor: User,
+) -> CalendarOverride:
+    """Close the desk on ``day`` (with a name) or open it specially, optionally with hours."""
+    existing = queries.override_on(desk, day)
+    if existing is not None:
+        raise AdminError(
+            f"{day.isoformat()} already has an entry ({existing.name}); remove it first."
+        )
+    override = CalendarOverride(
+        day=day,
+        name=name.strip(),
+        is_open=is_open,
+        opens=opens if is_open else None,
+        closes=closes if is_open else None,
+    )
+    desk.calendar_overrides.append(override)
+    db.session.flush()
+    audit.record(
+        "admin.calendar_override_added",
+        actor=actor,
+        desk=desk.slug,
+        day=day.isoformat(),
+        name=override.name,
+        is_open=is_open,
+    )
+    return override
+
+
+def remove_override(override: CalendarOverride, actor: User) -> None:
+    """Remove an override; the date goes back to the desk's normal calendar."""
+    desk = override.desk
+    desk.calendar_overrides.remove(override)
+    db.session.flush()
+    audit.record(
+        "admin.calendar_override_removed",
+        actor=actor,
+        desk=desk.slug,
+        day=override.day.isoformat(),
+        name=override.name,
+    )
+
+
+# -- mailboxes and routing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    """What the mailbox form sets."""
+
+    name: str
+    address: str
+    host: str
+    port: int
+    security: ImapSecurity
+    username: str
+    secret_env: str
+    folder: str
+    processed_folder: str | None
+    processed_flag: str
+    poll_interval: int
+    enabled: bool
+    default_desk: Desk
+
+
+def save_mailbox(mailbox: Mailbox | None, settings: MailboxSettings, actor: User) -> Mailbox:
+    """Create a mailbox (``mailbox`` None) or change one."""
+    created = mailbox is None
+    if mailbox is None:
+        mailbox = Mailbox()
+        db.session.add(mailbox)
+    for key, value in vars(settings).items():
+        setattr(mailbox, key, value.strip() if isinstance(value, str) else value)
+    mailbox.processed_folder = (settings.processed_folder or "").strip() or None
+    db.session.flush()
+    audit.record(
+        "admin.mailbox_created" if created else "admin.mailbox_updated",
+        actor=actor,
+        mailbox=mailbox.name,
+        host=mailbox.host,
+        port=mailbox.port,
+        secret_env=mailbox.secret_env,
+        enabled=mailbox.enabled,
+    )
+    return mailbox
+
+
+def poll_now(mailbox: Mailbox, actor: User) -> PollReport:
+    """Poll the mailbox at once (poll_mailbox commits its own batches) and audit it."""
+    report = poll_mailbox(mailbox)
+    audit.record(
+        "admin.mailbox_polled",
+        actor=actor,
+        mailbox=report.mailbox,
+        ok=report.ok,
+        skipped=report.skipped,
+        error=report.error,
+    )
+    db.session.flush()
+    return report
+
+
+def add_rule(
+    mailbox: Mailbox,
+    desk: Desk,
+    recipient: str | None,
+    keywords: list[str],
+    sender_domain: str | None,
+    priority: int,
+    actor: User,
+) -> RoutingRule:
+    """Add a routing rule to a mailbox."""
+    rule = RoutingRule(
+        desk=desk,
+        recipient=(recipient or "").strip().lower() or None,
+        keywords=keywords,
+        sender_domain=(sender_domain or "").strip().lower() or None,
+        priority=priority,
+    )
+    mailbox.rules.append(rule)
+    db.session.flush()
+    audit.record(
+        "admin.routing_rule_added",
+        actor=actor,
+        mailbox=mailbox.name,
+        rule_id=rule.id,
+        desk=desk.slug,
+        recipient=rule.recipient,
+        keywords=keywords,
+        sender_domain=rule.sender_domain,
+        priority=priority,
+    )
+    return rule
+
+
+def delete_rule(rule: RoutingRule, actor: User) -> None:
+    """Remove a routing rule."""
+    mailbox = rule.mailbox
+    audit.record(
+        "admin.routing_rule_deleted",
+        actor=actor,
+        mailbox=mailbox.name,
+        rule_id=rule.id,
+        desk=rule.desk.slug,
+    )
+    mailbox.rules.remove(rule)
+    db.session.flush()
+
+
+# -- canned answers ----------------------------------------------------------------------------
+
+
+def save_canned_answer(
+    answer: CannedAnswer | None,
+    desk: Desk | None,
+    language: str,
+    title: str,
+    body: str,
+    actor: User,
+) -> CannedAnswer:
+    """Create a canned answer (``answer`` None) or change one; desk None means every desk."""
+    created = answer is None
+    if answer is None:
+        answer = CannedAnswer()
+        db.session.add(answer)
+    answer.desk_id = desk.id if desk is not None else None
+    answer.language = language
+    answer.title = title.strip()
+    answer.body = body.replace("\r\n", "\n")
+    db.session.flush()
+    audit.record(
+        "admin.canned_answer_created" if created else "admin.canned_answer_updated",
+        actor=actor,
+        canned_answer_id=answer.id,
+        desk=desk.slug if desk is not None else None,
+        language=language,
+        title=answer.title,
+    )
+    return answer
+
+
+def delete_canned_answer(answer: CannedAnswer, actor: User) -> None:
+    """Remove a canned answer."""
+    audit.record(
+        "admin.canned_answer_deleted", actor=actor, canned_answer_id=answer.id, title=answer.title
+    )
+    db.session.delete(answer)
+    db.session.flush()
+
+
+# -- quarantine and failed messages ------------------------------------------------------------
+
+
+def quarantined_message_file(message: Message, actor: User) -> Path | None:
+    """The stored raw bytes of a message with a refused file (quarantine first), audited."""
+    key = message.raw_sha256
+    if not key:
+        return None
+    for store in (stores().quarantine, stores().raw):
+        if store.exists(key):
+            audit.record("admin.quarantine_downloaded", actor=actor, message_row_id=message.id)
+            db.session.flush()
+            return store.path(key)
+    return None
+
+
+def failure_file(failure: IngestFailure, actor: User) -> Path | None:
+    """The stored raw bytes of a failed message, audited."""
+    if not stores().raw.exists(failure.raw_sha256):
+        return None
+    audit.record("admin.failure_downloaded", actor=actor, failure_id=failure.id)
+    db.session.flush()
+    return stores().raw.path(failure.raw_sha256)
+
+
+def retry(failure: IngestFailure, actor: User) -> str:
+    """Run a failed message through the pipeline again; returns the outcome word."""
+    try:
+        outcome = retry_failure(failure)
+    except FileNotFoundError:
+        raise AdminError("The raw message is no longer stored; it cannot be retried.") from None
+    audit.record("admin.failure_retried", actor=actor, failure_id=failure.id, outcome=outcome)
+    db.session.flush()
+    return outcome
+
+
+def describe_poll(report: PollReport) -> tuple[str, str]:
+    """The flash message and its category for a poll report."""
+    if report.skipped:
+        return f"{report.mailbox}: skipped, {report.error}.", "info"
+    if report.ok and report.result is not None:
+        counts: dict[str, Any] = dict(report.result.outcomes)
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing new"
+        return f"{report.mailbox}: fetched {report.result.fetched} ({summary}).", "success"
+    return f"{report.mailbox}: polling failed: {report.error}", "error"

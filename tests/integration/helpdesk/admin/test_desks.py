@@ -1,0 +1,106 @@
+"""Desk settings: hours, timezone, extensions and SLA targets, validated with clear messages."""
+
+import pytest
+
+from helpdesk.admin.forms import parse_extensions, parse_hours
+from helpdesk.models.desk import AttachmentAction
+
+
+def _form(desk, **changes):
+    data = {
+        "name": desk.name,
+        "name_ja": "窓口",
+        "reply_from": "desk@support.example.test",
+        "requires_fields": "y",
+        "applies_attachment_policy": "y",
+        "attachment_action": "reject",
+        "forbidden_extensions": "",
+        "timezone": "Asia/Tokyo",
+        **{f"hours_{day}": "09:00-17:00" for day in range(5)},
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_desk_settings_are_saved(client, admin, make, post):
+    desk = make.desk()
+    response = post(
+        f"/admin/desks/{desk.id}",
+        _form(
+            desk,
+            name="General information centre",
+            requires_fields=None,
+            attachment_action="strip",
+            forbidden_extensions="exe, js  zip",
+            hours_0="08:30-12:00, 13:00-17:15",
+            hours_4="",
+            hours_5="10:00-12:00",
+            timezone="Europe/London",
+            sla_high_first_response="120",
+            sla_low_resolution="9600",
+        ),
+    )
+    assert response.status_code == 302
+    assert desk.name == "General information centre" and desk.requires_fields is False
+    assert desk.attachment_action is AttachmentAction.STRIP
+    assert desk.forbidden_extensions == ["exe", "js", "zip"]
+    assert desk.opening_hours == {
+        "0": [["08:30", "12:00"], ["13:00", "17:15"]],
+        "1": [["09:00", "17:00"]],
+        "2": [["09:00", "17:00"]],
+        "3": [["09:00", "17:00"]],
+        "5": [["10:00", "12:00"]],
+    }
+    assert desk.timezone == "Europe/London"
+    assert desk.sla_targets == {"high": {"first_response": 120}, "low": {"resolution": 9600}}
+
+
+def test_form_shows_current_values_and_defaults(client, admin, make):
+    desk = make.desk(forbidden_extensions=None, sla_targets={"normal": {"first_response": 240}})
+    page = client.get(f"/admin/desks/{desk.id}").get_data(as_text=True)
+    assert 'value="09:00-17:00"' in page
+    assert 'value="240"' in page  # the override
+    assert 'placeholder="60"' in page  # urgent first response default (1 hour)
+    assert "Portal default: " in page and "docm" in page and "xlsm" in page
+
+
+def test_empty_extensions_mean_the_portal_default(client, admin, make, post):
+    desk = make.desk(forbidden_extensions=["exe"])
+    post(f"/admin/desks/{desk.id}", _form(desk, forbidden_extensions="  "))
+    assert desk.forbidden_extensions is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("hours_0", "9-17", "is not an interval: write it as 09:00-17:00"),
+        ("hours_1", "17:00-09:00", "the opening time must come before the closing time"),
+        ("hours_2", "09:00-25:00", "has a time that does not exist"),
+        ("hours_3", "09:00-13:00, 12:00-17:00", "the intervals overlap at 12:00"),
+        ("timezone", "Asia/Tokio", "is not a known timezone"),
+        ("timezone", "../../etc/passwd", "is not a known timezone"),
+        ("forbidden_extensions", ".EXE, js", "not valid: .EXE"),
+        ("forbidden_extensions", "exe, .js", "Write extensions in lower case without dots"),
+        ("sla_normal_resolution", "0", "Give a whole number of minutes."),
+    ],
+)
+def test_bad_values_are_refused_with_a_message(client, admin, make, post, field, value, message):
+    desk = make.desk()
+    response = post(f"/admin/desks/{desk.id}", _form(desk, **{field: value}))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert desk.timezone == "Asia/Tokyo" and desk.forbidden_extensions is None
+
+
+def test_parse_hours():
+    assert parse_hours("") == []
+    assert parse_hours(" 13:00-17:15 ,8:30 - 12:00") == [["08:30", "12:00"], ["13:00", "17:15"]]
+    with pytest.raises(ValueError, match="overlap"):
+        parse_hours("09:00-12:00, 11:59-13:00")
+
+
+def test_parse_extensions():
+    assert parse_extensions("") is None
+    assert parse_extensions("zip,exe exe") == ["exe", "zip"]
+    with pytest.raises(ValueError, match="not valid: Exe"):
+        parse_extensions("Exe")
