@@ -1,0 +1,61 @@
+"""``flask mail import``: mbox, Maildir and .eml folders through the same pipeline."""
+
+import mailbox
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.models import IngestFailure, Ticket
+from tests.support.enquiries import COMPLETE_EN, enquiry
+
+
+@pytest.fixture
+def mails():
+    return [
+        enquiry(COMPLETE_EN, subject="first", message_id="<imp1@example.org>"),
+        enquiry(COMPLETE_EN, subject="second", message_id="<imp2@example.org>"),
+    ]
+
+
+def _count(db_session, model):
+    return db_session.scalar(select(func.count()).select_from(model))
+
+
+def test_import_a_folder_of_eml_files_twice(runner, demo, db_session, tmp_path, mails):
+    for i, raw in enumerate(mails):
+        (tmp_path / f"{i}.eml").write_bytes(raw)
+    (tmp_path / "broken.eml").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "notes.txt").write_text("not a message")
+    first = runner.invoke(args=["mail", "import", str(tmp_path), "--mailbox", "system"])
+    assert first.exit_code == 0, first.output
+    assert "failed 1, new_ticket 2" in first.output
+    assert _count(db_session, Ticket) == 2 and _count(db_session, IngestFailure) == 1
+    second = runner.invoke(args=["mail", "import", str(tmp_path), "--mailbox", "system"])
+    assert "duplicate 3" in second.output
+    assert _count(db_session, Ticket) == 2
+
+
+def test_import_an_mbox_file(runner, demo, db_session, tmp_path, mails):
+    box = mailbox.mbox(tmp_path / "old.mbox")
+    for raw in mails:
+        box.add(raw)
+    box.flush()
+    box.close()
+    result = runner.invoke(args=["mail", "import", str(tmp_path / "old.mbox")])
+    assert result.exit_code == 0, result.output
+    assert "new_ticket 2" in result.output
+    subjects = sorted(db_session.scalars(select(Ticket.subject)))
+    assert subjects == ["first", "second"]
+
+
+def test_import_a_maildir(runner, demo, db_session, tmp_path, mails):
+    box = mailbox.Maildir(tmp_path / "Maildir")
+    for raw in mails:
+        box.add(raw)
+    result = runner.invoke(args=["mail", "import", str(tmp_path / "Maildir")])
+    assert "new_ticket 2" in result.output
+
+
+def test_import_refuses_an_unknown_mailbox(runner, demo, tmp_path):
+    result = runner.invoke(args=["mail", "import", str(tmp_path), "--mailbox", "nope"])
+    assert result.exit_code != 0 and "no mailbox called 'nope'" in result.output
