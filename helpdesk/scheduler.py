@@ -210,12 +210,14 @@ def job_list(app: Flask) -> list[Job]:
     """The jobs the leader runs; each calls the same service a CLI command calls."""
     from helpdesk.mail.polling import poll_due_mailboxes
     from helpdesk.outbox import deliver_due
+    from helpdesk.reports.mailing import send_weekly_reports
     from helpdesk.tickets.sla import sweep
 
     return [
         Job("mail-poll", poll_due_mailboxes, 5),
         Job("outbox-send", deliver_due, 5),
         Job("sla-sweep", sweep, 60),
+        Job("weekly-report", send_weekly_reports, 600),
     ]
 
 

@@ -1,0 +1,35 @@
+"""The weekly report goes to each manager once, on Monday morning in desk time."""
+
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+
+from sqlalchemy import select
+
+from helpdesk.models import OutboxMessage, Role
+from helpdesk.reports.mailing import send_weekly_reports
+
+MONDAY_0830_TOKYO = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+MONDAY_0700_TOKYO = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
+SUNDAY_1000_TOKYO = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+
+
+def test_sent_once_to_each_active_manager_on_monday_morning(db_session, make):
+    desk = make.desk()
+    manager = make.user(Role.MANAGER)
+    make.user(Role.MANAGER, active=False)
+    make.user(Role.AGENT, desks=[desk])
+    make.ticket(desk=desk, at=datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+    assert send_weekly_reports(SUNDAY_1000_TOKYO) == 0
+    assert send_weekly_reports(MONDAY_0700_TOKYO) == 0
+    assert send_weekly_reports(MONDAY_0830_TOKYO) == 1
+    (mail,) = db_session.scalars(select(OutboxMessage)).all()
+    assert mail.recipient == manager.email and mail.kind == "weekly_report"
+    body = message_from_bytes(mail.raw, policy=policy.default).get_content()
+    assert "2026-11-23" in body
+    assert send_weekly_reports(MONDAY_0830_TOKYO) == 0
+
+
+def test_can_be_turned_off(db_session, make, app, monkeypatch):
+    make.user(Role.MANAGER)
+    monkeypatch.setitem(app.config, "WEEKLY_REPORT_ENABLED", False)
+    assert send_weekly_reports(MONDAY_0830_TOKYO) == 0
