@@ -55,7 +55,6 @@ DESKS: list[dict[str, Any]] = [
 ]
 
 
-
 @dataclass
 class SeedResult:
     """What seeding did; the admin password is set only when the admin was created now."""

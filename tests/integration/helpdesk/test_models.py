@@ -22,8 +22,12 @@ from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 
 def _mailbox(session, desk, name="support"):
     mailbox = Mailbox(
-        name=name, address=f"{name}@x.test", host="127.0.0.1", username=name,
-        secret_env="X", default_desk=desk,
+        name=name,
+        address=f"{name}@x.test",
+        host="127.0.0.1",
+        username=name,
+        secret_env="X",
+        default_desk=desk,
     )
     session.add(mailbox)
     session.flush()
@@ -44,7 +48,9 @@ def test_same_message_id_in_another_mailbox_is_allowed(db_session, make):
     desk = make.desk()
     first, second = _mailbox(db_session, desk, "one"), _mailbox(db_session, desk, "two")
     for mailbox in (first, second):
-        db_session.add(Message(mailbox_id=mailbox.id, direction=Direction.INBOUND, message_id="a@x"))
+        db_session.add(
+            Message(mailbox_id=mailbox.id, direction=Direction.INBOUND, message_id="a@x")
+        )
     db_session.flush()
     assert len(db_session.scalars(select(Message).where(Message.message_id == "a@x")).all()) == 2
 
@@ -84,7 +90,9 @@ def test_allowed_status_change_records_period_and_audit(db_session, make):
     change_status(ticket, TicketStatus.OPEN, at=at)
     change_status(ticket, TicketStatus.RESOLVED, at=at + timedelta(hours=1))
     assert [p.status for p in ticket.status_periods] == [
-        TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.RESOLVED,
+        TicketStatus.NEW,
+        TicketStatus.OPEN,
+        TicketStatus.RESOLVED,
     ]
     assert ticket.status_periods[1].ended_at == at + timedelta(hours=1)
     assert ticket.resolved_at == at + timedelta(hours=1)
@@ -124,9 +132,14 @@ def test_refused_attachment_keeps_its_facts_without_a_stored_copy(db_session, ma
     message = Message(direction=Direction.INBOUND, message_id="r@x", refused=True)
     message.attachments.append(
         Attachment(
-            filename="invoice.pdf.exe", declared_type="application/pdf",
-            detected_type="application/x-dosexec", size=1234, sha256="0" * 64,
-            storage_key=None, allowed=False, reason="executable_content",
+            filename="invoice.pdf.exe",
+            declared_type="application/pdf",
+            detected_type="application/x-dosexec",
+            size=1234,
+            sha256="0" * 64,
+            storage_key=None,
+            allowed=False,
+            reason="executable_content",
         )
     )
     db_session.add(message)

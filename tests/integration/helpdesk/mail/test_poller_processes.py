@@ -34,7 +34,9 @@ def setup(committed_app, dovecot, mailbox_account, monkeypatch):
         mailbox.enabled = True
         db.session.commit()
     for i in range(COUNT):
-        dovecot.append(mailbox_account.address, enquiry(subject=f"crash-{i:03d}", body=f"本文 {i}\n" * 40))
+        dovecot.append(
+            mailbox_account.address, enquiry(subject=f"crash-{i:03d}", body=f"本文 {i}\n" * 40)
+        )
     env = {
         **os.environ,
         variable: mailbox_account.password,
@@ -50,13 +52,17 @@ def setup(committed_app, dovecot, mailbox_account, monkeypatch):
 def _poller(env):
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "helpdesk", "mail", "poll", "--mailbox", "system"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
 def _stored(app):
     with app.app_context():
-        count = db.session.scalar(select(func.count()).select_from(Message).where(Message.mailbox_id.is_not(None)))
+        count = db.session.scalar(
+            select(func.count()).select_from(Message).where(Message.mailbox_id.is_not(None))
+        )
         db.session.remove()
         return count
 
