@@ -2,6 +2,7 @@
 
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from helpdesk.extensions import db
@@ -25,8 +26,9 @@ def test_a_resident_sends_an_enquiry_from_the_web_form(committed_app, serve_wsgi
     page.fill("#subject", "特定技能の届出について")
     page.fill("#question", "電子届出システムで届出を送信できません。どうすればよいですか。")
     page.click("button[type=submit]")
-    assert page.locator(".field.invalid").count() == 1  # contact was left empty
-    assert page.locator("text=This field is required.").count() == 1
+    expect(page.locator(".field.invalid")).to_have_count(1)  # contact was left empty
+    expect(page.locator(".field.invalid #contact")).to_have_count(1)
+    expect(page.locator("text=This field is required.")).to_have_count(1)
     screenshot(page, "enquiry-form-error")
 
     page.fill("#contact", "090-1234-5678")
