@@ -15,7 +15,11 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import encoders
 from email.header import Header
+from email.message import Message as EmailMessage
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid
@@ -46,6 +50,7 @@ class OutgoingMail:
     in_reply_to: str | None = None
     references: Sequence[str] = ()
     automatic: bool = False
+    attachments: Sequence[tuple[str, str, bytes]] = ()  # (filename, MIME type, content)
 
 
 def domain_of(address: str) -> str:
@@ -97,7 +102,14 @@ def enqueue(
 
 def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
     """The message as bytes: UTF-8 text, RFC 2047 headers, threading and auto-reply headers."""
-    msg = MIMEText(mail.text, "plain", "utf-8")
+    body = MIMEText(mail.text, "plain", "utf-8")
+    if mail.attachments:
+        msg: EmailMessage = MIMEMultipart()
+        msg.attach(body)
+        for filename, mime_type, content in mail.attachments:
+            msg.attach(_attachment_part(filename, mime_type, content))
+    else:
+        msg = body
     if mail.sender_name:
         msg["From"] = formataddr((mail.sender_name, mail.sender), charset="utf-8")
     else:
@@ -116,6 +128,16 @@ def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
         msg["X-Auto-Response-Suppress"] = "All"
     # CRLF line ends: smtplib sends bytes as they are, and SMTP servers count lines by CRLF.
     return msg.as_bytes(policy=SMTP_COMPAT32)
+
+
+def _attachment_part(filename: str, mime_type: str, content: bytes) -> MIMEBase:
+    """A base64 attachment part with an RFC 2231 encoded file name."""
+    maintype, _, subtype = (mime_type or "application/octet-stream").partition("/")
+    part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    part.set_payload(content)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", filename))
+    return part
 
 
 def automatic_replies_since(recipient: str, since: datetime) -> int:

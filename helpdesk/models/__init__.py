@@ -1,10 +1,12 @@
 """The data model: one aggregate per module, all re-exported here for Alembic."""
 
+import helpdesk.models.search  # noqa: E402,F401,I001  (queue partial indexes, trigram indexes)
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.desk import CalendarOverride, CannedAnswer, Desk
 from helpdesk.models.mailbox import IngestFailure, Mailbox, RoutingRule
 from helpdesk.models.message import Attachment, Direction, Message
 from helpdesk.models.outbox import OutboxMessage, OutboxStatus
+from helpdesk.models.presence import TicketPresence
 from helpdesk.models.scheduler import SchedulerLease
 from helpdesk.models.ticket import (
     Channel,
@@ -35,6 +37,7 @@ __all__ = [
     "StatusPeriod",
     "Ticket",
     "TicketCounter",
+    "TicketPresence",
     "User",
     "desk_members",
 ]

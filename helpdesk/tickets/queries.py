@@ -1,20 +1,213 @@
-"""Ticket queries as Select builders."""
+"""Ticket queries as Select builders, and keyset pages of a queue."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import selectinload
 
 from helpdesk.access import scope_tickets
-from helpdesk.models import Ticket, User
-from helpdesk.tickets.workflow import FINISHED
+from helpdesk.extensions import db
+from helpdesk.models import (
+    AuditEvent,
+    CannedAnswer,
+    Desk,
+    Direction,
+    Message,
+    Priority,
+    Role,
+    Ticket,
+    User,
+)
+from helpdesk.models.presence import TicketPresence
+from helpdesk.tickets.workflow import FINISHED, TicketStatus
+
+PAGE_SIZE = 50
 
 
-def queue(user: User, desk_id: int | None = None) -> Select[Any]:
-    """Unfinished tickets the user may see, due first (no due time last), then oldest."""
-    query = select(Ticket).where(Ticket.status.not_in(list(FINISHED)))
+@dataclass(frozen=True)
+class QueueFilters:
+    """What an agent narrowed a queue to; None means any."""
+
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    language: str | None = None
+    awaiting_information: bool = False
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a queue page ends: the last row's due time (None sorts last) and id."""
+
+    due: datetime | None
+    id: int
+
+    def encode(self) -> str:
+        """Compact URL form: microseconds since the epoch (or "n") and the id."""
+        if self.due is None:
+            return f"n.{self.id}"
+        micros = int(self.due.timestamp() * 1_000_000)
+        return f"{micros}.{self.id}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        """Parse :meth:`encode`'s output; anything malformed means the first page."""
+        if not value:
+            return None
+        due_part, _, id_part = value.partition(".")
+        try:
+            ticket_id = int(id_part)
+            due = (
+                None
+                if due_part == "n"
+                else datetime.fromtimestamp(int(due_part) / 1_000_000, tz=UTC)
+            )
+        except (ValueError, OverflowError, OSError):
+            return None
+        return cls(due, ticket_id)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a queue and where the next one starts."""
+
+    tickets: list[Ticket]
+    next_cursor: Cursor | None
+
+
+def queue(
+    user: User,
+    desk_id: int | None = None,
+    *,
+    mine: bool = False,
+    filters: QueueFilters | None = None,
+) -> Select[Any]:
+    """Tickets of the user's queue (unfinished unless a status is chosen), unordered."""
+    filters = filters or QueueFilters()
+    query = select(Ticket)
+    if filters.awaiting_information:
+        query = query.where(Ticket.status == TicketStatus.AWAITING_INFORMATION)
+    elif filters.status is not None:
+        query = query.where(Ticket.status == filters.status)
+    if filters.status is None or filters.status not in FINISHED:
+        query = query.where(Ticket.status.not_in(list(FINISHED)))
     if desk_id is not None:
         query = query.where(Ticket.desk_id == desk_id)
-    query = scope_tickets(query, user)
-    return query.order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id.asc())
+    if mine:
+        query = query.where(Ticket.assignee_id == user.id)
+    if filters.priority is not None:
+        query = query.where(Ticket.priority == filters.priority)
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.language:
+        query = query.where(Ticket.language == filters.language)
+    return scope_tickets(query, user)
+
+
+def _with_due(query: Select[Any], after: Cursor | None) -> Select[Any]:
+    """Rows with a due time after the cursor, due first."""
+    query = query.where(Ticket.sla_due_at.is_not(None))
+    if after is not None:
+        query = query.where(tuple_(Ticket.sla_due_at, Ticket.id) > (after.due, after.id))
+    return query.order_by(Ticket.sla_due_at, Ticket.id)
+
+
+def _without_due(query: Select[Any], after: Cursor | None) -> Select[Any]:
+    """Rows with no due time (they sort last), by id."""
+    query = query.where(Ticket.sla_due_at.is_(None))
+    if after is not None and after.due is None:
+        query = query.where(Ticket.id > after.id)
+    # Ordering by the (all-NULL) due time too lets the partial queue indexes give the order.
+    return query.order_by(Ticket.sla_due_at, Ticket.id)
+
+
+def queue_page(base: Select[Any], after: Cursor | None, size: int = PAGE_SIZE) -> QueuePage:
+    """A keyset page of ``base`` ordered by due time (nulls last) then id; never OFFSET."""
+    options = (selectinload(Ticket.desk), selectinload(Ticket.assignee))
+    rows: list[Ticket] = []
+    if after is None or after.due is not None:
+        with_due = _with_due(base, after).options(*options).limit(size + 1)
+        rows = list(db.session.scalars(with_due))
+    if len(rows) <= size:
+        rest = _without_due(base, after).options(*options).limit(size + 1 - len(rows))
+        rows.extend(db.session.scalars(rest))
+    if len(rows) <= size:
+        return QueuePage(rows, None)
+    last = rows[size - 1]
+    return QueuePage(rows[:size], Cursor(last.sla_due_at, last.id))
+
+
+def thread(ticket: Ticket) -> Select[tuple[Message]]:
+    """The ticket's messages in order, with their attachments and authors."""
+    return (
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .options(selectinload(Message.attachments), selectinload(Message.author))
+        .order_by(Message.received_at, Message.id)
+    )
+
+
+def last_inbound(ticket: Ticket) -> Select[tuple[Message]]:
+    """The requester's latest message on the ticket."""
+    return (
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .where(Message.direction == Direction.INBOUND)
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+
+
+def history(ticket: Ticket) -> Select[tuple[AuditEvent, str | None]]:
+    """The ticket's audit events, oldest first, with the actor's name."""
+    return (
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.ticket_id == ticket.id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    )
+
+
+def canned_answers(desk: Desk) -> Select[tuple[CannedAnswer]]:
+    """The desk's canned answers and the shared ones (no desk)."""
+    return (
+        select(CannedAnswer)
+        .where((CannedAnswer.desk_id == desk.id) | CannedAnswer.desk_id.is_(None))
+        .order_by(CannedAnswer.language, CannedAnswer.title)
+    )
+
+
+def desk_members(desk: Desk) -> Select[tuple[User]]:
+    """Active users who work this desk, by name."""
+    return (
+        select(User)
+        .where(User.active.is_(True), User.desks.any(Desk.id == desk.id))
+        .order_by(User.name)
+    )
+
+
+def workable_desks(user: User) -> Select[tuple[Desk]]:
+    """Active desks the user may change tickets on (their own; every desk for admins)."""
+    query = select(Desk).where(Desk.active.is_(True)).order_by(Desk.id)
+    if user.role is Role.ADMIN:
+        return query
+    return query.where(Desk.members.any(User.id == user.id))
+
+
+def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[tuple[str, str]]:
+    """Names and activities of the other agents on this ticket since ``since``."""
+    return (
+        select(User.name, TicketPresence.activity)
+        .select_from(TicketPresence)
+        .join(User, User.id == TicketPresence.user_id)
+        .where(TicketPresence.ticket_id == ticket.id, TicketPresence.seen_at >= since)
+        .where(TicketPresence.user_id != excluding.id)
+        .order_by(User.name)
+    )

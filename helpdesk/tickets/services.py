@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select
 
-from helpdesk import audit, clock
+from helpdesk import audit, clock, outbox
 from helpdesk.extensions import db
-from helpdesk.models import Channel, Desk, Priority, StatusPeriod, Ticket, User
+from helpdesk.models import (
+    Attachment,
+    CannedAnswer,
+    Channel,
+    Desk,
+    Direction,
+    Message,
+    Priority,
+    StatusPeriod,
+    Ticket,
+    User,
+)
 from helpdesk.tickets import workflow
 from helpdesk.tickets.numbers import next_ticket_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.environment import normalise_environment
 from mail_ingest.fields import RequiredFields, merge
+from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS, REASON_TEXT, Verdict, judge
 
 
 def open_ticket(
@@ -143,3 +159,377 @@ def customer_replied(ticket: Ticket, *, at: datetime) -> None:
     if ticket.first_response_at is not None and ticket.status in workflow.CLOCK_RUNNING:
         sla.start_next_response(ticket, at)
     sla.refresh(ticket, at)
+
+
+# --- The agents' operations (web UI) -------------------------------------------------------
+
+
+class ServiceError(ValueError):
+    """An agent's request that the helpdesk refuses, with a message to show them."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file an agent attached to a reply or note."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class RefusedUpload:
+    """A file refused by the attachment policy, and why (in both languages)."""
+
+    filename: str
+    reason: str
+    reason_ja: str
+    reason_en: str
+
+
+class AttachmentsRefused(ServiceError):
+    """One or more of the agent's files may not be sent."""
+
+    def __init__(self, refused: list[RefusedUpload]) -> None:
+        names = ", ".join(f"{item.filename}: {item.reason_en}" for item in refused)
+        super().__init__(f"These files cannot be attached: {names}")
+        self.refused = refused
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk change did: how many tickets changed and which ones were refused."""
+
+    changed: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def _judged_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload, Verdict]]:
+    """Judge every upload with the desk's policy; raise AttachmentsRefused if any fails."""
+    forbidden = desk.forbidden_extensions or DEFAULT_FORBIDDEN_EXTENSIONS
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    judged, refused = [], []
+    for upload in uploads:
+        verdict = judge(
+            upload.filename, upload.content, forbidden_extensions=forbidden, max_bytes=limit
+        )
+        if verdict.allowed:
+            judged.append((upload, verdict))
+            continue
+        texts = REASON_TEXT.get(verdict.reason, {})
+        refused.append(
+            RefusedUpload(
+                upload.filename,
+                verdict.reason,
+                texts.get("ja", verdict.detail),
+                texts.get("en", verdict.detail),
+            )
+        )
+    if refused:
+        raise AttachmentsRefused(refused)
+    return judged
+
+
+def _store_uploads(message: Message, judged: list[tuple[Upload, Verdict]]) -> None:
+    """Keep the allowed files in the attachment store, as rows of ``message``."""
+    from helpdesk.stores import stores
+
+    for upload, verdict in judged:
+        key = stores().attachments.put(upload.content)
+        message.attachments.append(
+            Attachment(
+                filename=upload.filename[:500],
+                declared_type="application/octet-stream",
+                detected_type=verdict.detected_type[:200],
+                size=len(upload.content),
+                sha256=key,
+                storage_key=key,
+                allowed=True,
+                reason=verdict.reason,
+                detail=verdict.detail,
+                origin="agent",
+            )
+        )
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.status is TicketStatus.CLOSED:
+        raise ServiceError(f"{ticket.number} is closed; it cannot be changed.")
+
+
+def _thread_headers(ticket: Ticket) -> tuple[str | None, list[str]]:
+    """In-Reply-To and References for a reply: the requester's latest message."""
+    last = db.session.scalar(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if last is None or not last.message_id:
+        return None, []
+    references = [*(last.references or [])[-10:], last.message_id]
+    return last.message_id, references
+
+
+def reply(
+    ticket: Ticket,
+    agent: User,
+    text: str,
+    attachments: Sequence[Upload] = (),
+    at: datetime | None = None,
+) -> Message:
+    """Answer the requester by email: outbox mail, outbound message, response clock, status."""
+    from helpdesk.tickets import sla
+
+    at = at or clock.now()
+    _require_open(ticket)
+    if not ticket.requester_email:
+        raise ServiceError(f"{ticket.number} has no requester email address to reply to.")
+    judged = _judged_uploads(ticket.desk, attachments)
+    body = text.strip() + "\n"
+    files = [
+        (upload.filename, verdict.detected_type or "application/octet-stream", upload.content)
+        for upload, verdict in judged
+    ]
+    in_reply_to, references = _thread_headers(ticket)
+    desk = ticket.desk
+    mail = outbox.OutgoingMail(
+        kind="reply",
+        sender=desk.reply_from,
+        sender_name=desk.name_ja if ticket.language == "ja" and desk.name_ja else desk.name,
+        recipient=ticket.requester_email,
+        subject=f"Re: [{ticket.number}] {ticket.subject}",
+        text=body,
+        in_reply_to=in_reply_to,
+        references=references,
+        attachments=files,
+    )
+    item = outbox.enqueue(mail, ticket, at)
+    message = db.session.get(Message, item.message_row_id)
+    assert message is not None  # enqueue just wrote it
+    message.author_id = agent.id
+    _store_uploads(message, judged)
+    sla.record_response(ticket, at)
+    target = workflow.after_agent_reply(ticket.status)
+    if target is not ticket.status:
+        change_status(ticket, target, actor=agent, at=at)
+    ticket.updated_at = at
+    audit.record("ticket.reply", ticket, agent, at, message_id=message.id)
+    db.session.flush()
+    return message
+
+
+def add_note(
+    ticket: Ticket,
+    agent: User,
+    text: str,
+    attachments: Sequence[Upload] = (),
+    at: datetime | None = None,
+) -> Message:
+    """Add an internal note; notes are never sent."""
+    at = at or clock.now()
+    judged = _judged_uploads(ticket.desk, attachments)
+    note = Message(
+        ticket_id=ticket.id,
+        direction=Direction.NOTE,
+        from_name=agent.name,
+        author_id=agent.id,
+        subject="",
+        text=text.strip(),
+        received_at=at,
+        created_at=at,
+    )
+    _store_uploads(note, judged)
+    db.session.add(note)
+    ticket.updated_at = at
+    db.session.flush()
+    audit.record("ticket.note", ticket, agent, at, message_id=note.id)
+    return note
+
+
+def set_status(
+    ticket: Ticket, target: TicketStatus, agent: User, at: datetime | None = None
+) -> None:
+    """An agent changes the status; an incomplete enquiry cannot start its clock this way."""
+    at = at or clock.now()
+    if target is ticket.status:
+        return
+    change_status(ticket, target, actor=agent, at=at)
+    complete = ticket.has_required_fields or not ticket.desk.requires_fields
+    if ticket.sla_started_at is None and target in workflow.CLOCK_RUNNING and complete:
+        start_clock(ticket, at)
+
+
+def set_priority(
+    ticket: Ticket, priority: Priority, agent: User, at: datetime | None = None
+) -> None:
+    """Change the priority; the SLA targets (and so the due times) may change with it."""
+    from helpdesk.tickets import sla
+
+    at = at or clock.now()
+    if priority is ticket.priority:
+        return
+    _require_open(ticket)
+    old = ticket.priority.value
+    audit.record("ticket.priority", ticket, agent, at, old=old, new=priority.value)
+    ticket.priority = priority
+    ticket.updated_at = at
+    if ticket.sla_started_at is not None:
+        sla.refresh(ticket, at)
+    db.session.flush()
+
+
+def assign(ticket: Ticket, assignee: User | None, agent: User, at: datetime | None = None) -> None:
+    """Give the ticket to a member of its desk (None: unassign)."""
+    at = at or clock.now()
+    if assignee is not None and ticket.desk not in assignee.desks:
+        raise ServiceError(f"{assignee.name} does not work the desk {ticket.desk.name}.")
+    if (assignee.id if assignee else None) == ticket.assignee_id:
+        return
+    previous = ticket.assignee.name if ticket.assignee else None
+    ticket.assignee = assignee
+    ticket.updated_at = at
+    audit.record(
+        "ticket.assigned", ticket, agent, at, old=previous, new=assignee.name if assignee else None
+    )
+    db.session.flush()
+
+
+def move_to_desk(ticket: Ticket, desk: Desk, agent: User, at: datetime | None = None) -> None:
+    """Move the ticket to another desk; its calendar and targets now apply."""
+    from helpdesk.tickets import sla
+
+    at = at or clock.now()
+    if desk.id == ticket.desk_id:
+        return
+    _require_open(ticket)
+    previous = ticket.desk
+    ticket.desk = desk
+    if ticket.assignee is not None and desk not in ticket.assignee.desks:
+        ticket.assignee = None
+    ticket.updated_at = at
+    audit.record("ticket.moved", ticket, agent, at, old=previous.slug, new=desk.slug)
+    if ticket.sla_started_at is not None:
+        sla.refresh(ticket, at)
+    db.session.flush()
+
+
+def update_fields(
+    ticket: Ticket,
+    agent: User,
+    *,
+    organisation: str | None,
+    contact: str | None,
+    environment: str | None,
+    at: datetime | None = None,
+) -> bool:
+    """Set the enquiry's fields as the agent wrote them; start the clock once complete."""
+    at = at or clock.now()
+    values = {"organisation": organisation, "contact": contact, "environment": environment}
+    changed = [
+        name
+        for name, value in values.items()
+        if (value or "").strip() != (getattr(ticket, name) or "")
+    ]
+    ticket.organisation = (organisation or "").strip()[:300] or None
+    ticket.contact = (contact or "").strip()[:300] or None
+    if "environment" in changed:
+        set_environment(ticket, (environment or "").strip())
+    if changed:
+        ticket.updated_at = at
+        audit.record("ticket.fields", ticket, agent, at, changed=changed)
+    db.session.flush()
+    return complete_if_ready(ticket, actor=agent, at=at)
+
+
+def open_phone_ticket(
+    desk: Desk,
+    agent: User,
+    *,
+    subject: str,
+    question: str,
+    as_note: bool,
+    requester_name: str | None = None,
+    requester_email: str | None = None,
+    organisation: str | None = None,
+    contact: str | None = None,
+    environment: str | None = None,
+    language: str = "ja",
+    priority: Priority = Priority.NORMAL,
+    at: datetime | None = None,
+) -> Ticket:
+    """Log a phone enquiry by hand; the clock starts once the required fields are known."""
+    at = at or clock.now()
+    complete = bool(organisation and contact and environment) or not desk.requires_fields
+    ticket = open_ticket(
+        desk,
+        subject=subject,
+        requester_email=(requester_email or "").strip().lower() or None,
+        requester_name=requester_name or None,
+        channel=Channel.PHONE,
+        priority=priority,
+        status=TicketStatus.NEW if complete else TicketStatus.AWAITING_INFORMATION,
+        language=language,
+        actor=agent,
+        at=at,
+    )
+    ticket.organisation = (organisation or "").strip()[:300] or None
+    ticket.contact = (contact or "").strip()[:300] or None
+    if environment:
+        set_environment(ticket, environment.strip())
+    message = Message(
+        ticket_id=ticket.id,
+        direction=Direction.NOTE if as_note else Direction.INBOUND,
+        from_name=agent.name if as_note else requester_name,
+        from_address=None if as_note else ticket.requester_email,
+        author_id=agent.id if as_note else None,
+        subject=subject[:500],
+        text=question.strip(),
+        received_at=at,
+        created_at=at,
+    )
+    db.session.add(message)
+    db.session.flush()
+    if complete:
+        start_clock(ticket, at)
+    return ticket
+
+
+def bulk_update(
+    tickets: Sequence[Ticket],
+    agent: User,
+    *,
+    assignee: User | None = None,
+    unassign: bool = False,
+    status: TicketStatus | None = None,
+    at: datetime | None = None,
+) -> BulkOutcome:
+    """Assign and/or change the status of several tickets; refusals are reported, not raised."""
+    at = at or clock.now()
+    outcome = BulkOutcome()
+    for ticket in tickets:
+        try:
+            if assignee is not None or unassign:
+                assign(ticket, assignee, agent, at)
+            if status is not None:
+                set_status(ticket, status, agent, at)
+        except (ServiceError, workflow.InvalidTransition) as error:
+            outcome.refused.append(f"{ticket.number}: {error}")
+            continue
+        outcome.changed += 1
+    return outcome
+
+
+_PLACEHOLDER = re.compile(r"\{(ticket_number|requester_name|desk_hours)\}")
+
+
+def expand_canned(answer: CannedAnswer, ticket: Ticket) -> str:
+    """A canned answer's body with {ticket_number}, {requester_name} and {desk_hours} filled."""
+    from helpdesk.mail.replies import hours_text
+
+    lang = "ja" if answer.language == "ja" else "en"
+    values = {
+        "ticket_number": ticket.number,
+        "requester_name": ticket.requester_name or ticket.requester_email or "",
+        "desk_hours": hours_text(ticket.desk, lang),
+    }
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], answer.body)

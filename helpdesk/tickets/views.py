@@ -1,21 +1,800 @@
-"""Agents' ticket pages."""
+"""Agents' pages: queues, the ticket page, replies and notes, phone tickets, search, files."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import wraps
+from typing import Any
 
-from helpdesk.access import visible_desks
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from helpdesk import clock, i18n
+from helpdesk.access import can_work_desk, scope_tickets, ticket_or_404, visible_desks
+from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
-from helpdesk.tickets import queries
+from helpdesk.models import Attachment, Desk, Direction, Message, Priority, Ticket, User
+from helpdesk.stores import stores
+from helpdesk.tickets import presence, queries, search, services
+from helpdesk.tickets.forms import (
+    AssignForm,
+    BulkForm,
+    FieldsForm,
+    MoveForm,
+    NoteForm,
+    PhoneTicketForm,
+    PriorityForm,
+    QueueFilterForm,
+    ReplyForm,
+    StatusForm,
+    options,
+)
+from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
+from helpdesk.tickets.sla import calendar_for
+from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
+from mail_ingest.parse import sanitize_html
+from mail_ingest.policy import REASON_TEXT
+from mail_ingest.quoting import split_quoted
 
 bp = Blueprint("tickets", __name__)
+
+_ = i18n.gettext
+SERVED_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
+)
+MAIL_HTML_CSP = (
+    "sandbox allow-same-origin; default-src 'none'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
+
+
+@bp.record_once
+def _init(state: Any) -> None:
+    search.init_app(state.app)
+    i18n.init_app(state.app)
+
+
+def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Load the ticket the user may see (else 404); for changes, the desk must be theirs (403)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def wrapped(ticket_id: int, **kwargs: Any) -> Any:
+            ticket = ticket_or_404(ticket_id, current_user)
+            if write and not can_work_desk(current_user, ticket.desk_id):
+                abort(403)
+            return view(ticket, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# --- Presentation helpers: every label the templates show is computed here ------------------
+
+
+def due_label(due: datetime | None, now: datetime, timezone: str) -> str:
+    """ "11-26 (Thu) 10:00 · in 3 h 5 min" in desk time; "—" without a due time."""
+    local = clock.to_desk_time(due, timezone)
+    if due is None or local is None:
+        return "—"
+    lang = i18n.current_language()
+    weekday = "月火水木金土日"[local.weekday()] if lang == "ja" else f"{local:%a}"
+    minutes = int(abs((due - now).total_seconds()) // 60)
+    hours, minutes = divmod(minutes, 60)
+    span = f"{hours}時間{minutes}分" if lang == "ja" else f"{hours} h {minutes} min"
+    relative = f"{_('overdue by')} {span}" if due < now else f"{_('in')} {span}"
+    return f"{local:%m-%d} ({weekday}) {local:%H:%M} · {relative}"
+
+
+def time_label(at: datetime | None, timezone: str = "Asia/Tokyo") -> str:
+    """A desk-local timestamp."""
+    local = clock.to_desk_time(at, timezone)
+    return "—" if local is None else f"{local:%Y-%m-%d %H:%M}"
+
+
+def live_sla_state(ticket: Ticket, now: datetime) -> str:
+    """The stored SLA state, brought up to ``now`` for running clocks (the sweep may lag)."""
+    if ticket.sla_state not in ("ok", "near") or ticket.sla_due_at is None:
+        return ticket.sla_state
+    from helpdesk.sla import sla_state
+
+    warn = int(current_app.config["SLA_WARN_MINUTES"])
+    return sla_state(ticket.sla_due_at, now, calendar_for(ticket.desk), warn)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One ticket as a queue shows it."""
+
+    id: int
+    number: str
+    url: str
+    subject: str
+    desk: str
+    requester: str
+    status: str
+    priority: str
+    priority_class: str
+    assignee: str
+    due: str
+    sla_class: str
+    sla_label: str
+    workable: bool
+
+
+def queue_rows(tickets: list[Ticket], now: datetime) -> list[QueueRow]:
+    """Rows with due labels and SLA marks computed in desk time."""
+    states = {t.id: live_sla_state(t, now) for t in tickets}
+    return [
+        QueueRow(
+            id=t.id,
+            number=t.number,
+            url=url_for("tickets.show", ticket_id=t.id),
+            subject=t.subject or "—",
+            desk=t.desk.name_ja
+            if i18n.current_language() == "ja" and t.desk.name_ja
+            else t.desk.name,
+            requester=t.requester_name or t.requester_email or "—",
+            status=_(t.status.value),
+            priority=_(t.priority.value),
+            priority_class=f"priority-{t.priority.value}",
+            assignee=t.assignee.name if t.assignee else "—",
+            due=due_label(t.sla_due_at, now, t.desk.timezone),
+            sla_class=f"sla-{states[t.id]}",
+            sla_label=_(states[t.id]),
+            workable=can_work_desk(current_user, t.desk_id),
+        )
+        for t in tickets
+    ]
+
+
+def _choice_labels(choices: Any) -> list[SelectChoice]:
+    return options((choice.value, _(choice.label)) for choice in choices)
+
+
+def _assignable_users() -> list[User]:
+    desks = db.session.scalars(queries.workable_desks(current_user)).all()
+    users: dict[int, User] = {}
+    for desk in desks:
+        users.update({u.id: u for u in db.session.scalars(queries.desk_members(desk))})
+    return sorted(users.values(), key=lambda u: u.name)
+
+
+# --- Queues ---------------------------------------------------------------------------------
+
+
+def _language_filter(value: str | None) -> str | None:
+    if value and value not in i18n.LANGUAGES:
+        raise ValueError(f"unknown language {value!r}")
+    return value or None
+
+
+def _filters(form: QueueFilterForm) -> queries.QueueFilters:
+    assignee = form.assignee.data or ""
+    return queries.QueueFilters(
+        status=TicketStatus(form.status.data) if form.status.data else None,
+        priority=Priority(form.priority.data) if form.priority.data else None,
+        assignee_id=current_user.id
+        if assignee == "me"
+        else (int(assignee) if assignee.isdigit() else None),
+        unassigned=assignee == "none",
+        language=_language_filter(form.language.data),
+        awaiting_information=bool(form.awaiting.data),
+    )
+
+
+def _render_queue(title: str, desk: Desk | None = None, mine: bool = False) -> str:
+    form = QueueFilterForm(request.args)
+    people = _assignable_users()
+    form.assignee.choices = options(
+        [("", "Any"), ("me", "Me"), ("none", "Unassigned")] + [(str(u.id), u.name) for u in people]
+    )
+    try:
+        filters = _filters(form)
+    except ValueError:
+        abort(400)
+    base = queries.queue(current_user, desk.id if desk else None, mine=mine, filters=filters)
+    size = int(current_app.config.get("QUEUE_PAGE_SIZE", queries.PAGE_SIZE))
+    page = queries.queue_page(base, queries.Cursor.decode(form.after.data), size)
+    now = clock.now()
+    args = {k: v for k, v in request.args.items() if k not in ("after", "partial") and v}
+    view_args = request.view_args or {}
+    next_url = (
+        url_for(
+            request.endpoint or "tickets.index",
+            **view_args,
+            **args,
+            after=page.next_cursor.encode(),
+        )
+        if page.next_cursor
+        else None
+    )
+    first_url = url_for(request.endpoint or "tickets.index", **view_args, **args)
+    bulk = BulkForm(next=request.full_path)
+    bulk.assignee.choices = options(
+        [("", _("no change")), ("none", _("Unassigned"))] + [(str(u.id), u.name) for u in people]
+    )
+    bulk.status.choices = _choice_labels(bulk.status.choices)  # type: ignore[arg-type]
+    for select_field in (form.status, form.priority, form.assignee, form.language):
+        select_field.choices = _choice_labels(select_field.choices)  # type: ignore[arg-type]
+    context = {
+        "title": title,
+        "rows": queue_rows(page.tickets, now),
+        "next_url": next_url,
+        "first_url": first_url if form.after.data else None,
+        "refresh_url": url_for(
+            request.endpoint or "tickets.index",
+            **view_args,
+            **args,
+            partial=1,
+            **({"after": form.after.data} if form.after.data else {}),
+        ),
+        "form": form,
+        "bulk": bulk,
+        "desks": db.session.scalars(visible_desks(current_user)).all(),
+        "current_desk": desk,
+        "refreshed_at": time_label(now),
+    }
+    template = "tickets/_queue_table.html" if request.args.get("partial") else "tickets/index.html"
+    return render_template(template, **context)
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
-    """The queue of the desks the user works, due first."""
-    desks = db.session.scalars(visible_desks(current_user)).all()
-    tickets = db.session.scalars(queries.queue(current_user).limit(50)).all()
-    return render_template("tickets/index.html", desks=desks, tickets=tickets)
+    """The queue of every desk the user may read, due first."""
+    return _render_queue(_("All my desks"))
+
+
+@bp.route("/mine")
+@login_required
+def mine() -> str:
+    """The tickets assigned to the user, due first."""
+    return _render_queue(_("Mine"), mine=True)
+
+
+@bp.route("/desks/<slug>")
+@login_required
+def desk_queue(slug: str) -> str:
+    """One desk's queue; a desk the user may not read is a 404."""
+    desk = db.session.scalar(visible_desks(current_user).where(Desk.slug == slug))
+    if desk is None:
+        abort(404)
+    name = desk.name_ja if i18n.current_language() == "ja" and desk.name_ja else desk.name
+    return _render_queue(name, desk=desk)
+
+
+@bp.route("/tickets/bulk", methods=["POST"])
+@login_required
+def bulk() -> Response:
+    """Assign or change the status of the ticked tickets the user may work."""
+    form = BulkForm()
+    form.assignee.choices = options(
+        [("", ""), ("none", "")] + [(str(u.id), u.name) for u in _assignable_users()]
+    )
+    if not form.validate_on_submit():
+        abort(400)
+    ids = form.ticket_ids.data or []
+    tickets = db.session.scalars(
+        scope_tickets(select(Ticket).where(Ticket.id.in_(ids)), current_user)
+    ).all()
+    workable = [t for t in tickets if can_work_desk(current_user, t.desk_id)]
+    refused = [
+        f"{t.number}: {_('Read only: you may not change tickets of this desk.')}"
+        for t in tickets
+        if t not in workable
+    ]
+    assignee = None
+    if form.assignee.data and form.assignee.data.isdigit():
+        assignee = db.session.get(User, int(form.assignee.data))
+    outcome = services.bulk_update(
+        workable,
+        current_user,
+        assignee=assignee,
+        unassign=form.assignee.data == "none",
+        status=TicketStatus(form.status.data) if form.status.data else None,
+        at=clock.now(),
+    )
+    db.session.commit()
+    flash(f"{outcome.changed} ✓", "info")
+    for line in refused + outcome.refused:
+        flash(line, "error")
+    return redirect(safe_next(form.next.data))
+
+
+# --- The ticket page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """A file of a message as the page shows it."""
+
+    name: str
+    size: str
+    detected_type: str
+    url: str | None
+    refused_reason: str | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message of the thread, ready to show."""
+
+    id: int
+    kind: str
+    kind_label: str
+    author: str
+    at: str
+    subject: str
+    text: str
+    quoted: str
+    html_url: str | None
+    attachments: list[AttachmentView] = field(default_factory=list)
+
+
+def _size_label(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _attachment_view(item: Attachment) -> AttachmentView:
+    lang = i18n.current_language()
+    refused = None
+    if not item.allowed:
+        refused = REASON_TEXT.get(item.reason, {}).get(lang) or item.detail or item.reason
+    downloadable = item.allowed and item.storage_key is not None
+    return AttachmentView(
+        name=item.filename or f"attachment-{item.id}",
+        size=_size_label(item.size),
+        detected_type=item.detected_type or item.declared_type,
+        url=url_for("tickets.attachment", attachment_id=item.id) if downloadable else None,
+        refused_reason=refused,
+    )
+
+
+def _message_view(message: Message, timezone: str) -> MessageView:
+    new, quoted = split_quoted(message.text or "")
+    if message.direction is Direction.NOTE:
+        author = message.author.name if message.author else (message.from_name or "")
+    elif message.direction is Direction.OUTBOUND:
+        author = message.author.name if message.author else (message.from_name or _("system"))
+    else:
+        author = f"{message.from_name or ''} <{message.from_address or ''}>".strip()
+    kind_labels = {
+        Direction.INBOUND: "Inbound",
+        Direction.OUTBOUND: "Outbound",
+        Direction.NOTE: "Internal note",
+    }
+    return MessageView(
+        id=message.id,
+        kind=message.direction.value,
+        kind_label=_(kind_labels[message.direction]),
+        author=author,
+        at=time_label(message.received_at, timezone),
+        subject=message.subject,
+        text=new,
+        quoted=quoted,
+        html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
+        attachments=[_attachment_view(a) for a in message.attachments],
+    )
+
+
+def _sla_lines(ticket: Ticket, due: datetime | None) -> list[str]:
+    if due is None or ticket.sla_started_at is None or due < ticket.sla_started_at:
+        return []
+    from helpdesk.sla import explain_due
+
+    lang = "ja" if i18n.current_language() == "ja" else "en"
+    return explain_due(calendar_for(ticket.desk), ticket.sla_started_at, due).lines(lang)
+
+
+def _history_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
+    rows = []
+    for event, actor in db.session.execute(queries.history(ticket)):
+        detail = ", ".join(f"{k}: {v}" for k, v in (event.detail or {}).items())
+        rows.append(
+            (
+                time_label(event.created_at, ticket.desk.timezone),
+                actor or _("system"),
+                f"{event.action} {detail}".strip(),
+            )
+        )
+    return rows
+
+
+def _presence_notices(ticket: Ticket) -> list[str]:
+    return [
+        f"{name} {_('is replying') if activity == 'replying' else _('is viewing')}"
+        for name, activity in presence.others(ticket, current_user, clock.now())
+    ]
+
+
+def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tuple[str, int]:
+    """The ticket page; forms passed in (with errors) replace the empty ones."""
+    tz, now = ticket.desk.timezone, clock.now()
+    state = live_sla_state(ticket, now)
+    workable = can_work_desk(current_user, ticket.desk_id)
+    reply = forms.get("reply") or ReplyForm(prefix="reply", formdata=None)
+    note = forms.get("note") or NoteForm(prefix="note", formdata=None)
+    fields = forms.get("fields") or FieldsForm(prefix="fields", formdata=None, obj=ticket)
+    status = StatusForm(prefix="status", formdata=None, status=ticket.status.value)
+    status.status.choices = options([(s.value, _(s.value)) for s in TicketStatus])
+    priority = PriorityForm(prefix="priority", formdata=None, priority=ticket.priority.value)
+    priority.priority.choices = options([(p.value, _(p.value)) for p in Priority])
+    assign = AssignForm(prefix="assign", formdata=None, assignee=str(ticket.assignee_id or ""))
+    members = db.session.scalars(queries.desk_members(ticket.desk)).all()
+    assign.assignee.choices = options(
+        [("", _("Unassigned"))] + [(str(u.id), u.name) for u in members]
+    )
+    move = MoveForm(prefix="move", formdata=None, desk=ticket.desk_id)
+    move.desk.choices = options(
+        [(d.id, d.name) for d in db.session.scalars(queries.workable_desks(current_user))]
+    )
+    canned = [
+        (a.id, f"[{a.language}] {a.title}", services.expand_canned(a, ticket))
+        for a in db.session.scalars(queries.canned_answers(ticket.desk))
+    ]
+    context = {
+        "ticket": ticket,
+        "messages": [_message_view(m, tz) for m in db.session.scalars(queries.thread(ticket))],
+        "history": _history_rows(ticket),
+        "notices": _presence_notices(ticket),
+        "workable": workable,
+        "labels": {
+            "status": _(ticket.status.value),
+            "priority": _(ticket.priority.value),
+            "channel": _(ticket.channel.value),
+            "sla_state": _(state),
+            "sla_class": f"sla-{state}",
+            "desk": ticket.desk.name,
+            "assignee": ticket.assignee.name if ticket.assignee else "—",
+            "requester": f"{ticket.requester_name or ''} <{ticket.requester_email or '—'}>".strip(),
+            "created": time_label(ticket.created_at, tz),
+            "first_response_due": due_label(ticket.first_response_due_at, now, tz),
+            "resolution_due": due_label(ticket.resolution_due_at, now, tz),
+            "first_response_at": time_label(ticket.first_response_at, tz),
+            "missing_fields": not ticket.has_required_fields,
+        },
+        "first_response_lines": _sla_lines(ticket, ticket.first_response_due_at),
+        "resolution_lines": _sla_lines(ticket, ticket.resolution_due_at),
+        "canned": canned,
+        "forms": {
+            "reply": reply,
+            "note": note,
+            "fields": fields,
+            "status": status,
+            "priority": priority,
+            "assign": assign,
+            "move": move,
+        },
+        "presence_url": url_for("tickets.heartbeat", ticket_id=ticket.id),
+    }
+    return render_template("tickets/show.html", **context), status_code
+
+
+@bp.route("/tickets/<int:ticket_id>")
+@ticket_view(write=False)
+def show(ticket: Ticket) -> tuple[str, int]:
+    """The thread, files, fields, clocks, history and the agent's actions."""
+    return _render_ticket(ticket)
+
+
+def _uploads(files: list[Any]) -> list[Upload]:
+    return [Upload(f.filename, f.read()) for f in files or [] if f and f.filename]
+
+
+def _refusal_errors(error: AttachmentsRefused) -> list[str]:
+    lang = i18n.current_language()
+    return [f"{r.filename}: {r.reason_ja if lang == 'ja' else r.reason_en}" for r in error.refused]
+
+
+def _back(ticket: Ticket) -> Response:
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.route("/tickets/<int:ticket_id>/reply", methods=["POST"])
+@ticket_view(write=True)
+def reply(ticket: Ticket) -> Response | tuple[str, int]:
+    """Send the requester an answer by email (through the outbox, after commit)."""
+    form = ReplyForm(prefix="reply")
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, reply=form)
+    try:
+        services.reply(
+            ticket, current_user, form.text.data or "", _uploads(form.files.data), clock.now()
+        )
+    except AttachmentsRefused as error:
+        db.session.rollback()
+        form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
+        return _render_ticket(ticket, 422, reply=form)
+    except ServiceError as error:
+        db.session.rollback()
+        form.text.errors = [str(error)]  # type: ignore[assignment]
+        return _render_ticket(ticket, 422, reply=form)
+    db.session.commit()
+    flash(_("Send reply") + " ✓", "info")
+    return _back(ticket)
+
+
+@bp.route("/tickets/<int:ticket_id>/note", methods=["POST"])
+@ticket_view(write=True)
+def note(ticket: Ticket) -> Response | tuple[str, int]:
+    """Add an internal note (never sent)."""
+    form = NoteForm(prefix="note")
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, note=form)
+    try:
+        services.add_note(
+            ticket, current_user, form.text.data or "", _uploads(form.files.data), clock.now()
+        )
+    except AttachmentsRefused as error:
+        db.session.rollback()
+        form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
+        return _render_ticket(ticket, 422, note=form)
+    db.session.commit()
+    return _back(ticket)
+
+
+@bp.route("/tickets/<int:ticket_id>/status", methods=["POST"])
+@ticket_view(write=True)
+def status(ticket: Ticket) -> Response:
+    """Change the status; a change the workflow forbids is explained, not applied."""
+    form = StatusForm(prefix="status")
+    if not form.validate_on_submit():
+        abort(400)
+    target = TicketStatus(form.status.data)
+    try:
+        services.set_status(ticket, target, current_user, clock.now())
+    except InvalidTransition:
+        db.session.rollback()
+        flash(
+            f"{ticket.number}: {_(ticket.status.value)} → {_(target.value)} ✗ "
+            f"(a ticket cannot go from {ticket.status.value} to {target.value})",
+            "error",
+        )
+        return _back(ticket)
+    db.session.commit()
+    return _back(ticket)
+
+
+@bp.route("/tickets/<int:ticket_id>/priority", methods=["POST"])
+@ticket_view(write=True)
+def priority(ticket: Ticket) -> Response:
+    """Change the priority."""
+    form = PriorityForm(prefix="priority")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_priority(ticket, Priority(form.priority.data), current_user, clock.now())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(ticket)
+    db.session.commit()
+    return _back(ticket)
+
+
+@bp.route("/tickets/<int:ticket_id>/assign", methods=["POST"])
+@ticket_view(write=True)
+def assign(ticket: Ticket) -> Response:
+    """Give the ticket to a member of its desk, or nobody."""
+    form = AssignForm(prefix="assign")
+    if not form.validate_on_submit():
+        abort(400)
+    value = form.assignee.data or ""
+    assignee = db.session.get(User, int(value)) if value.isdigit() else None
+    if value and assignee is None:
+        abort(400)
+    try:
+        services.assign(ticket, assignee, current_user, clock.now())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(ticket)
+    db.session.commit()
+    return _back(ticket)
+
+
+@bp.route("/tickets/<int:ticket_id>/move", methods=["POST"])
+@ticket_view(write=True)
+def move(ticket: Ticket) -> Response:
+    """Move the ticket to another desk the agent works."""
+    form = MoveForm(prefix="move")
+    form.desk.choices = options(
+        [(d.id, d.name) for d in db.session.scalars(queries.workable_desks(current_user))]
+    )
+    if not form.validate_on_submit():
+        abort(400)
+    desk = db.session.get(Desk, form.desk.data)
+    if desk is None:
+        abort(400)
+    try:
+        services.move_to_desk(ticket, desk, current_user, clock.now())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(ticket)
+    db.session.commit()
+    if not can_work_desk(current_user, desk.id) or ticket_id_hidden(ticket):
+        return redirect(url_for("tickets.index"))
+    return _back(ticket)
+
+
+def ticket_id_hidden(ticket: Ticket) -> bool:
+    """Whether the user can no longer see the ticket (moved to a desk they do not read)."""
+    query = scope_tickets(select(Ticket.id).where(Ticket.id == ticket.id), current_user)
+    return db.session.scalar(query) is None
+
+
+@bp.route("/tickets/<int:ticket_id>/fields", methods=["POST"])
+@ticket_view(write=True)
+def fields(ticket: Ticket) -> Response | tuple[str, int]:
+    """Correct or complete the enquiry's fields; a complete enquiry starts its clock."""
+    form = FieldsForm(prefix="fields")
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, fields=form)
+    services.update_fields(
+        ticket,
+        current_user,
+        organisation=form.organisation.data,
+        contact=form.contact.data,
+        environment=form.environment.data,
+        at=clock.now(),
+    )
+    db.session.commit()
+    return _back(ticket)
+
+
+@bp.route("/tickets/<int:ticket_id>/presence", methods=["POST"])
+@ticket_view(write=False)
+def heartbeat(ticket: Ticket) -> Response:
+    """The page's heartbeat: record this agent, answer who else is on the ticket."""
+    presence.heartbeat(ticket, current_user, request.form.get("activity", "viewing"), clock.now())
+    db.session.commit()
+    return jsonify(notices=_presence_notices(ticket))
+
+
+# --- Phone tickets, search, files -----------------------------------------------------------
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new_ticket() -> str | Response:
+    """Log a phone enquiry on one of the agent's desks."""
+    form = PhoneTicketForm()
+    form.desk.choices = options(
+        [(d.id, d.name) for d in db.session.scalars(queries.workable_desks(current_user))]
+    )
+    if not form.desk.choices:
+        abort(403)
+    if form.validate_on_submit():
+        desk = db.session.get(Desk, form.desk.data)
+        if desk is None or not can_work_desk(current_user, desk.id):
+            abort(403)
+        ticket = services.open_phone_ticket(
+            desk,
+            current_user,
+            subject=form.subject.data or "",
+            question=form.question.data or "",
+            as_note=form.record_as.data == "note",
+            requester_name=form.requester_name.data,
+            requester_email=form.requester_email.data,
+            organisation=form.organisation.data,
+            contact=form.contact.data,
+            environment=form.environment.data,
+            language=form.language.data or "ja",
+            priority=Priority(form.priority.data),
+            at=clock.now(),
+        )
+        db.session.commit()
+        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    form.priority.choices = options([(p.value, _(p.value)) for p in Priority])
+    form.record_as.choices = _choice_labels(form.record_as.choices)
+    return render_template("tickets/new.html", form=form)
+
+
+@bp.route("/search")
+@login_required
+def search_page() -> str:
+    """Tickets matching the query in number, subject, bodies, requester or organisation."""
+    query = request.args.get("q", "").strip()[:200]
+    rows: list[QueueRow] = []
+    if query:
+        dialect = db.session.get_bind().dialect.name
+        tickets = db.session.scalars(search.search_tickets(query, current_user, dialect)).all()
+        rows = queue_rows(list(tickets), clock.now())
+    return render_template("tickets/search.html", query=query, search_query=query, rows=rows)
+
+
+def _attachment_or_404(attachment_id: int) -> Attachment:
+    query = (
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(Attachment.id == attachment_id)
+    )
+    item = db.session.scalar(scope_tickets(query, current_user))
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int) -> Response:
+    """Download an accepted file; refused files are never served here."""
+    item = _attachment_or_404(attachment_id)
+    if not item.allowed or not item.storage_key:
+        abort(404)
+    mimetype = (
+        item.detected_type if item.detected_type in SERVED_TYPES else "application/octet-stream"
+    )
+    response = send_file(
+        stores().attachments.open(item.storage_key),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=item.filename or f"attachment-{item.id}",
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _rewrite_cid(html: str, message: Message) -> str:
+    """Point cid: images at the accepted inline attachment; drop the others."""
+    by_cid = {
+        (a.content_id or "").strip("<>"): a.id
+        for a in message.attachments
+        if a.allowed and a.storage_key and a.content_id
+    }
+
+    def replace(match: re.Match[str]) -> str:
+        attachment_id = by_cid.get(match.group(1).strip("<>"))
+        if attachment_id is None:
+            return 'src=""'
+        return f'src="{url_for("tickets.attachment", attachment_id=attachment_id)}"'
+
+    return _CID_SRC.sub(replace, html)
+
+
+@bp.route("/messages/<int:message_id>/html")
+@login_required
+def message_html(message_id: int) -> Response:
+    """A message's sanitised HTML, for a sandboxed frame: no scripts, no remote content."""
+    query = (
+        select(Message).join(Ticket, Ticket.id == Message.ticket_id).where(Message.id == message_id)
+    )
+    message = db.session.scalar(scope_tickets(query, current_user))
+    if message is None or not message.html:
+        abort(404)
+    body = _rewrite_cid(sanitize_html(message.html), message)
+    page = f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
+    response = Response(page, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MAIL_HTML_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,75 @@
+"""A hostile mail body renders inert: no script, no handlers, no javascript: links, no CSS."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from sqlalchemy import select
+
+from helpdesk.mail.ingest import ingest_raw
+from helpdesk.models import Message, Ticket
+from helpdesk.seed import seed_demo
+from tests.support.enquiries import COMPLETE_EN
+
+HOSTILE_HTML = """<html><head><style>body{background:url(https://evil.example/x)}</style>
+<script>alert('head')</script></head><body>
+<p onclick="alert(1)">Hello <b>desk</b></p>
+<img src="https://evil.example/pixel.gif" onerror="alert(2)">
+<a href="javascript:alert(3)">click</a>
+<a href="https://example.org/ok">fine link</a>
+<div style="position:fixed;top:0;left:0;width:100%;height:100%">overlay</div>
+<iframe src="https://evil.example/"></iframe><form action="https://evil.example/"><input></form>
+<svg onload="alert(4)"></svg><script>alert('body')</script>
+</body></html>"""
+HOSTILE_TEXT = 'Hi <script>alert("text")</script> <img src=x onerror=alert(5)>\n' + COMPLETE_EN
+
+
+def _hostile_mail() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Mallory <mallory@example.org>"
+    msg["To"] = "helpdesk@support.example.test"
+    msg["Subject"] = '<script>alert("subject")</script>'
+    msg["Message-ID"] = "<hostile@example.org>"
+    msg.set_content(HOSTILE_TEXT)
+    msg.add_alternative(HOSTILE_HTML, subtype="html")
+    return msg.as_bytes()
+
+
+def test_hostile_mail_renders_inert(db_session, frozen_now, make, login_as, client):
+    seed_demo()
+    from helpdesk.models import Desk, Mailbox, Role
+
+    mailbox = db_session.scalar(select(Mailbox).where(Mailbox.name == "system"))
+    outcome = ingest_raw(_hostile_mail(), mailbox=mailbox)
+    ticket = db_session.get(Ticket, outcome.ticket_id)
+    desk = db_session.scalar(select(Desk).where(Desk.slug == "system"))
+    login_as(make.user(Role.AGENT, desks=[desk]))
+
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;text&#34;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(5)&gt;" in page  # shown as text, never as markup
+    assert 'sandbox="allow-same-origin"' in page
+
+    message = db_session.scalar(
+        select(Message).where(Message.ticket_id == ticket.id, Message.html.is_not(None))
+    )
+    response = client.get(f"/messages/{message.id}/html")
+    html = response.get_data(as_text=True).lower()
+    for needle in (
+        "<script",
+        "onerror",
+        "onclick",
+        "onload",
+        "javascript:",
+        "<style",
+        "style=",
+        "evil.example",
+        "<iframe",
+        "<form",
+        "<svg",
+    ):
+        assert needle not in html, needle
+    assert "hello <b>desk</b>" in html and 'href="https://example.org/ok"' in html
+    csp = response.headers["Content-Security-Policy"]
+    assert "sandbox" in csp and "default-src 'none'" in csp and "allow-scripts" not in csp
