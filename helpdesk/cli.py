@@ -7,8 +7,8 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from helpdesk.auth.passwords import generate_password, hash_password
-from helpdesk.auth.services import create_user
+from helpdesk.auth.passwords import generate_password
+from helpdesk.auth.services import create_user, set_password
 from helpdesk.extensions import db
 from helpdesk.mail.cli import mail
 from helpdesk.models import Desk, Role, User
@@ -68,7 +68,7 @@ def reset_password_command(email: str) -> None:
     if user is None:
         raise click.BadParameter(f"no account for {email}")
     password = generate_password()
-    user.password_hash = hash_password(password)
+    set_password(user, password)
     db.session.commit()
     click.echo(f"new password for {email}: {password}")
 

@@ -165,7 +165,7 @@ def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
         with client.application.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()  # "strong" session protection checks it
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["_id"] = identifier
         return client

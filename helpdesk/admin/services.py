@@ -11,8 +11,8 @@ from typing import Any
 
 from helpdesk import audit
 from helpdesk.admin import queries
-from helpdesk.auth.passwords import generate_password, hash_password
-from helpdesk.auth.services import create_user
+from helpdesk.auth.passwords import generate_password
+from helpdesk.auth.services import create_user, set_password
 from helpdesk.extensions import db
 from helpdesk.mail.cli import retry_failure
 from helpdesk.mail.polling import PollReport, poll_mailbox
@@ -93,7 +93,7 @@ def _keep_an_admin(user: User, actor: User, what: str) -> None:
 def reset_password(user: User, actor: User) -> str:
     """Give the account a new generated password; returns it (shown once)."""
     password = generate_password()
-    user.password_hash = hash_password(password)
+    set_password(user, password)
     db.session.flush()
     audit.record("admin.password_reset", actor=actor, user_id=user.id, email=user.email)
     return password

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pyotp
 from sqlalchemy import func, select
@@ -63,10 +64,16 @@ def change_password(user: User, current: str, new: str) -> bool:
     """Set a new password if ``current`` is right; False (nothing changed) otherwise."""
     if not verify_password(user.password_hash, current):
         return False
-    user.password_hash = hash_password(new)
-    db.session.flush()
+    set_password(user, new)
     audit.record("auth.password_changed", actor=user, user_id=user.id)
     return True
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password and end the user's other sessions."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
 
 
 def new_totp_secret() -> str:
@@ -85,6 +92,25 @@ def totp_code_ok(secret: str, code: str) -> bool:
     if not digits.isdigit() or len(digits) != 6:
         return False
     return pyotp.TOTP(secret).verify(digits, for_time=int(clock.now().timestamp()), valid_window=1)
+
+
+def accept_totp_code(user: User, code: str) -> bool:
+    """Whether ``code`` signs ``user`` in: valid now and not a code already used."""
+    digits = "".join(code.split())
+    if not user.totp_secret or not digits.isdigit() or len(digits) != 6:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now = int(clock.now().timestamp())
+    for step in (0, -1, 1):  # one step of clock drift either way
+        at = now + step * totp.interval
+        if totp.verify(digits, for_time=at, valid_window=0):
+            counter = totp.timecode(datetime.fromtimestamp(at, UTC))
+            if user.totp_last_counter is not None and counter <= user.totp_last_counter:
+                return False
+            user.totp_last_counter = counter
+            db.session.flush()
+            return True
+    return False
 
 
 def enable_totp(user: User, secret: str, code: str) -> bool:

@@ -119,7 +119,7 @@ def login_code() -> str | Response:
     user, next_url = pending
     form = CodeForm()
     if form.validate_on_submit():
-        if services.totp_code_ok(user.totp_secret or "", form.code.data or ""):
+        if services.accept_totp_code(user, form.code.data or ""):
             session.pop(PENDING_KEY, None)
             return _finish_login(user, next_url)
         form.code.errors.append("The code is wrong or has expired; enter the current one.")

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
@@ -44,10 +44,18 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last TOTP code accepted: a code is never accepted twice.
+    totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
+    # Part of the session's user id: raising it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     desks: Mapped[list[Desk]] = relationship(secondary=desk_members, back_populates="members")
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: the row id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

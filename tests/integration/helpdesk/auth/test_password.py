@@ -57,3 +57,21 @@ def test_anonymous_is_sent_to_sign_in(client):
     for page in ("/auth/account", "/auth/password", "/auth/totp"):
         response = client.get(page)
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_a_password_change_signs_out_the_other_sessions(app, make, login_as, client):
+    from helpdesk.auth.services import change_password
+
+    account = make.user()
+    elsewhere = app.test_client()
+    login_as(account)
+    with client.session_transaction() as session:
+        stolen = dict(session)
+    with elsewhere.session_transaction() as session:
+        session.update(stolen)
+    assert elsewhere.get("/").status_code == 200
+    assert change_password(account, PASSWORD, "a new long passphrase for me")
+    from flask import g
+
+    g.pop("_login_user", None)
+    assert elsewhere.get("/").status_code == 302

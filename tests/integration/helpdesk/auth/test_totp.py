@@ -123,3 +123,15 @@ def test_code_step_needs_the_csrf_token(client, enrolled, sign_in):
     response = client.post("/auth/login/code", data={"code": authenticator.now()})
     assert response.status_code == 400
     assert client.get("/").status_code == 302
+
+
+def test_a_code_is_never_accepted_twice(client, enrolled, post, sign_in):
+    from helpdesk.auth.services import accept_totp_code
+
+    account, authenticator = enrolled
+    code = authenticator.now()
+    sign_in(account.email, PASSWORD)
+    assert post("/auth/login/code", {"code": code}).status_code == 302
+    assert account.totp_last_counter == authenticator.timecode(clock.now())
+    # Someone who watched the code being typed cannot use it again within its window.
+    assert not accept_totp_code(account, code)
