@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,13 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy.orm import scoped_session
 
-from helpdesk import create_app
+from helpdesk import clock, create_app
 from helpdesk.extensions import db
 from tests.support.factories import Factories
 from tests.support.fixtures import *  # noqa: F403  (Dovecot, SMTP, browser fixtures)
+
+# Wednesday 2026-11-25 10:00 in Tokyo: inside opening hours.
+NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 PG_ADMIN_DSN = os.environ.get(
     "HELPDESK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -149,6 +153,20 @@ def runner(app: Flask, db_session: scoped_session[Any]) -> FlaskCliRunner:
 def make(db_session: scoped_session[Any]) -> Factories:
     """Factories for desks, users and tickets (each returns a flushed object)."""
     return Factories(db_session)
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[Callable[[datetime], datetime]]:
+    """Freeze helpdesk.clock at NOW; yields a setter to move it."""
+    current = {"now": NOW}
+    clock.set_now_source(lambda: current["now"])
+
+    def move_to(when: datetime) -> datetime:
+        current["now"] = when
+        return when
+
+    yield move_to
+    clock.set_now_source(None)
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from flask import current_app
 from helpdesk import audit, clock
 from helpdesk.extensions import db
 from helpdesk.mail.replies import queue_reply
-from helpdesk.models import Attachment, Channel, Desk, Direction, Message, Ticket
+from helpdesk.models import Channel, Desk, Direction, Message, Ticket
 from helpdesk.outbox import domain_of, may_auto_reply
-from helpdesk.stores import stores
 from helpdesk.tickets import services, sla
 from mail_ingest.fields import RequiredFields
 from mail_ingest.language import detect_language
@@ -114,20 +113,13 @@ def _store_message(ticket: Ticket, enquiry: Enquiry, at: datetime) -> Message:
     for upload, verdict in judge_uploads(ticket.desk, enquiry.uploads):
         if not verdict.allowed:
             continue  # the view refuses the form before this; kept for safety
-        key = stores().attachments.put(upload.content)
-        message.attachments.append(
-            Attachment(
-                filename=upload.filename,
-                declared_type=upload.content_type[:200],
-                detected_type=verdict.detected_type[:200],
-                size=len(upload.content),
-                sha256=key,
-                storage_key=key,
-                allowed=True,
-                reason=verdict.reason,
-                detail=verdict.detail,
-                origin="web",
-            )
+        services.keep_allowed_file(
+            message,
+            upload.filename,
+            upload.content,
+            verdict,
+            origin="web",
+            declared_type=upload.content_type,
         )
     db.session.add(message)
     db.session.flush()

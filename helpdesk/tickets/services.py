@@ -231,24 +231,37 @@ def _judged_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload,
 
 def _store_uploads(message: Message, judged: list[tuple[Upload, Verdict]]) -> None:
     """Keep the allowed files in the attachment store, as rows of ``message``."""
+    for upload, verdict in judged:
+        keep_allowed_file(message, upload.filename, upload.content, verdict, origin="agent")
+
+
+def keep_allowed_file(
+    message: Message,
+    filename: str,
+    content: bytes,
+    verdict: Verdict,
+    *,
+    origin: str,
+    declared_type: str = "application/octet-stream",
+) -> Attachment:
+    """Store a file the policy allowed in the servable store and attach its row."""
     from helpdesk.stores import stores
 
-    for upload, verdict in judged:
-        key = stores().attachments.put(upload.content)
-        message.attachments.append(
-            Attachment(
-                filename=upload.filename[:500],
-                declared_type="application/octet-stream",
-                detected_type=verdict.detected_type[:200],
-                size=len(upload.content),
-                sha256=key,
-                storage_key=key,
-                allowed=True,
-                reason=verdict.reason,
-                detail=verdict.detail,
-                origin="agent",
-            )
-        )
+    key = stores().attachments.put(content)
+    attachment = Attachment(
+        filename=filename[:500],
+        declared_type=declared_type[:200],
+        detected_type=verdict.detected_type[:200],
+        size=len(content),
+        sha256=key,
+        storage_key=key,
+        allowed=True,
+        reason=verdict.reason,
+        detail=verdict.detail,
+        origin=origin,
+    )
+    message.attachments.append(attachment)
+    return attachment
 
 
 def _require_open(ticket: Ticket) -> None:

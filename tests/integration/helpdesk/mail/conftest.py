@@ -1,33 +1,15 @@
 """Fixtures for the mail pipeline: the demo desks and mailboxes, a fixed clock."""
 
 import secrets
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.models import Desk, Mailbox
 from helpdesk.models.mailbox import ImapSecurity
 from helpdesk.seed import seed_demo
-
-# Wednesday 2026-11-25 10:00 in Tokyo: inside opening hours.
-NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen_now():
-    """Freeze helpdesk.clock at NOW; yields a setter to move it."""
-    current = {"now": NOW}
-    clock.set_now_source(lambda: current["now"])
-
-    def move_to(when: datetime) -> datetime:
-        current["now"] = when
-        return when
-
-    yield move_to
-    clock.set_now_source(None)
+from tests.conftest import NOW  # noqa: F401  (re-exported for the tests here)
 
 
 @pytest.fixture

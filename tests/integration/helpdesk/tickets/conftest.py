@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
@@ -12,28 +12,13 @@ from helpdesk import clock
 from helpdesk.models import Desk, Direction, Message, Role, Ticket, User
 from helpdesk.tickets.services import start_clock
 from helpdesk.tickets.sla import refresh
+from tests.conftest import NOW  # noqa: F401  (re-exported for the tests here)
 
-# Wednesday 2026-11-25 10:00 in Tokyo: inside opening hours.
-NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 QUOTED_BODY = (
     "Thank you, it still fails.\n\n"
     "On Tue, 24 Nov 2026 at 10:00, Helpdesk <helpdesk@support.example.test> wrote:\n"
     "> Please try again.\n> Regards\n"
 )
-
-
-@pytest.fixture
-def frozen_now():
-    """Freeze helpdesk.clock at NOW; yields a setter to move it."""
-    current = {"now": NOW}
-    clock.set_now_source(lambda: current["now"])
-
-    def move_to(when: datetime) -> datetime:
-        current["now"] = when
-        return when
-
-    yield move_to
-    clock.set_now_source(None)
 
 
 @dataclass
