@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -18,6 +19,7 @@ from helpdesk.reports.services import weekly_report
 log = logging.getLogger(__name__)
 
 KIND = "weekly_report"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _week_start(local: datetime) -> datetime:
@@ -48,20 +50,21 @@ def send_weekly_reports(now: datetime | None = None) -> int:
     sender = config["REPORT_SENDER"] or db.session.scalar(
         select(Desk.reply_from).order_by(Desk.id).limit(1)
     )
-    reports: dict[str, tuple[str, str]] = {}
+    reports: dict[str, OutgoingMail] = {}
     for manager in managers:
         lang = "en" if manager.locale == "en" else "ja"
         if lang not in reports:
             rendered = weekly_report(now, lang)
-            reports[lang] = (rendered.subject, rendered.text)
-        subject, text = reports[lang]
-        outbox.enqueue(
-            OutgoingMail(
-                kind=KIND, sender=sender or "", recipient=manager.email, subject=subject, text=text
-            ),
-            None,
-            now,
-        )
+            filename = f"helpdesk-report-{_week_start(local).date() - timedelta(days=7)}.xlsx"
+            reports[lang] = OutgoingMail(
+                kind=KIND,
+                sender=sender or "",
+                recipient="",
+                subject=rendered.subject,
+                text=rendered.text,
+                attachments=[(filename, XLSX, rendered.xlsx)],
+            )
+        outbox.enqueue(replace(reports[lang], recipient=manager.email), None, now)
     db.session.commit()
     log.info("weekly report queued for %d manager(s)", len(managers))
     return len(managers)

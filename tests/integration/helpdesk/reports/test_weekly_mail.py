@@ -24,8 +24,11 @@ def test_sent_once_to_each_active_manager_on_monday_morning(db_session, make):
     assert send_weekly_reports(MONDAY_0830_TOKYO) == 1
     (mail,) = db_session.scalars(select(OutboxMessage)).all()
     assert mail.recipient == manager.email and mail.kind == "weekly_report"
-    body = message_from_bytes(mail.raw, policy=policy.default).get_content()
-    assert "2026-11-23" in body
+    message = message_from_bytes(mail.raw, policy=policy.default)
+    assert "2026-11-23" in message.get_body(("plain",)).get_content()
+    (xlsx,) = list(message.iter_attachments())
+    assert xlsx.get_filename() == "helpdesk-report-2026-11-23.xlsx"
+    assert xlsx.get_content()[:2] == b"PK"
     assert send_weekly_reports(MONDAY_0830_TOKYO) == 0
 
 
