@@ -7,26 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from flask import current_app
-
 from helpdesk import audit, clock
 from helpdesk.extensions import db
 from helpdesk.mail.replies import queue_reply
 from helpdesk.models import Channel, Desk, Direction, Message, Ticket
 from helpdesk.outbox import domain_of, may_auto_reply
 from helpdesk.tickets import services, sla
+from helpdesk.tickets.services import Upload
 from mail_ingest.fields import RequiredFields
 from mail_ingest.language import detect_language
-from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS, Verdict, judge
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file from the form."""
-
-    filename: str
-    content_type: str
-    content: bytes
+from mail_ingest.policy import Verdict
 
 
 @dataclass(frozen=True)
@@ -43,22 +33,14 @@ class Enquiry:
     uploads: Sequence[Upload] = ()
 
 
-def judge_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload, Verdict]]:
-    """The attachment policy's verdict on each upload (the desk's list and size limit)."""
-    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    forbidden = desk.forbidden_extensions
-    if forbidden is None:
-        forbidden = list(DEFAULT_FORBIDDEN_EXTENSIONS)
-    # Always applied here, whatever the desk says about mail: this is a public upload form.
-    return [
-        (u, judge(u.filename, u.content, forbidden_extensions=forbidden, max_bytes=limit))
-        for u in uploads
-    ]
-
-
 def submit(desk: Desk, enquiry: Enquiry, at: datetime | None = None) -> Ticket:
-    """Open the ticket, store the question and files, start the clock, queue the ack."""
+    """Open the ticket, store the question and files, start the clock, queue the ack.
+
+    The files are judged first (the desk's list, always, whatever it does with mail: this is a
+    public upload form); a refused file raises AttachmentsRefused before anything is written.
+    """
     at = at or clock.now()
+    judged = services.judge_uploads(desk, enquiry.uploads)
     language = detect_language(f"{enquiry.subject}\n{enquiry.question[:2000]}")
     ticket = services.open_ticket(
         desk,
@@ -75,7 +57,7 @@ def submit(desk: Desk, enquiry: Enquiry, at: datetime | None = None) -> Ticket:
         RequiredFields(enquiry.organisation, enquiry.contact, enquiry.environment),
         at=at,
     )
-    message = _store_message(ticket, enquiry, at)
+    message = _store_message(ticket, enquiry, judged, at)
     services.start_clock(ticket, at)
     audit.record("web.received", ticket, None, at, message_id=message.message_id)
     if may_auto_reply(ticket.requester_email or "", at):
@@ -96,7 +78,9 @@ def submit(desk: Desk, enquiry: Enquiry, at: datetime | None = None) -> Ticket:
     return ticket
 
 
-def _store_message(ticket: Ticket, enquiry: Enquiry, at: datetime) -> Message:
+def _store_message(
+    ticket: Ticket, enquiry: Enquiry, judged: list[tuple[Upload, Verdict]], at: datetime
+) -> Message:
     """The question as the ticket's first inbound message, with the allowed files."""
     message = Message(
         ticket_id=ticket.id,
@@ -110,17 +94,7 @@ def _store_message(ticket: Ticket, enquiry: Enquiry, at: datetime) -> Message:
         received_at=at,
         created_at=at,
     )
-    for upload, verdict in judge_uploads(ticket.desk, enquiry.uploads):
-        if not verdict.allowed:
-            continue  # the view refuses the form before this; kept for safety
-        services.keep_allowed_file(
-            message,
-            upload.filename,
-            upload.content,
-            verdict,
-            origin="web",
-            declared_type=upload.content_type,
-        )
+    services.store_uploads(message, judged, origin="web")
     db.session.add(message)
     db.session.flush()
     return message

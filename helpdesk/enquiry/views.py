@@ -7,9 +7,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.enquiry.forms import EnquiryForm
-from helpdesk.enquiry.services import Enquiry, Upload, judge_uploads, submit
+from helpdesk.enquiry.services import Enquiry, submit
 from helpdesk.extensions import db, limiter
 from helpdesk.models import Desk, Ticket
+from helpdesk.tickets.services import AttachmentsRefused, Upload
 from mail_ingest.environment import describe, environment_from_user_agent
 from mail_ingest.policy import REASON_TEXT
 
@@ -45,15 +46,15 @@ def form(slug: str) -> str | Response:
         form.environment.data = proposed_environment(request.headers.get("User-Agent", ""))
     if form.validate_on_submit():
         uploads = [
-            Upload(f.filename or "", f.mimetype or "application/octet-stream", f.read())
+            Upload(f.filename or "", f.read(), f.mimetype or "application/octet-stream")
             for f in (form.attachments.data or [])
             if f and f.filename
         ]
-        refused = [(u, v) for u, v in judge_uploads(desk, uploads) if not v.allowed]
-        if refused:
-            form.attachments.errors = [_refusal(u.filename, v.reason) for u, v in refused]
-        else:
+        try:
             ticket = submit(desk, _enquiry(form, uploads))
+        except AttachmentsRefused as error:  # raised before anything is written
+            form.attachments.errors = [_refusal(r.filename, r.reason) for r in error.refused]
+        else:
             db.session.commit()
             return redirect(url_for("enquiry.received", slug=desk.slug, number=ticket.number))
     status = 400 if request.method == "POST" else 200

@@ -155,7 +155,7 @@ def _desk_for(analysis: Analysis, mailbox: Mailbox | None) -> Desk:
 def _judge(desk: Desk, analysis: Analysis) -> list[JudgedAttachment]:
     judged = judge_attachments(
         analysis.parsed.attachments,
-        forbidden_extensions=desk.forbidden_extensions,
+        forbidden_extensions=desk.forbidden_extension_set,
         max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
     )
     if desk.applies_attachment_policy:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.models.types import UTCDateTime, enum_column
+from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 
 if TYPE_CHECKING:
     from helpdesk.models.user import User
@@ -56,6 +57,13 @@ class Desk(db.Model):
         back_populates="desk", cascade="all, delete-orphan", order_by="CalendarOverride.day"
     )
     members: Mapped[list[User]] = relationship(secondary="desk_members", back_populates="desks")
+
+    @property
+    def forbidden_extension_set(self) -> frozenset[str]:
+        """The extensions this desk refuses: its own list, or the portal's when it has none."""
+        if self.forbidden_extensions is None:
+            return DEFAULT_FORBIDDEN_EXTENSIONS
+        return frozenset(self.forbidden_extensions)
 
     def __repr__(self) -> str:
         return f"<Desk {self.slug}>"

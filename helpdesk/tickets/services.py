@@ -29,7 +29,7 @@ from helpdesk.tickets.numbers import next_ticket_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.environment import normalise_environment
 from mail_ingest.fields import RequiredFields, merge
-from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS, REASON_TEXT, Verdict, judge
+from mail_ingest.policy import REASON_TEXT, Verdict, judge
 
 
 def open_ticket(
@@ -170,10 +170,11 @@ class ServiceError(ValueError):
 
 @dataclass(frozen=True)
 class Upload:
-    """A file an agent attached to a reply or note."""
+    """A file attached by an agent (reply, note) or a requester (the web form)."""
 
     filename: str
     content: bytes
+    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,9 @@ class BulkOutcome:
     refused: list[str] = field(default_factory=list)
 
 
-def _judged_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload, Verdict]]:
+def judge_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload, Verdict]]:
     """Judge every upload with the desk's policy; raise AttachmentsRefused if any fails."""
-    forbidden = desk.forbidden_extensions or DEFAULT_FORBIDDEN_EXTENSIONS
+    forbidden = desk.forbidden_extension_set
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     judged, refused = [], []
     for upload in uploads:
@@ -229,39 +230,28 @@ def _judged_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload,
     return judged
 
 
-def _store_uploads(message: Message, judged: list[tuple[Upload, Verdict]]) -> None:
+def store_uploads(
+    message: Message, judged: list[tuple[Upload, Verdict]], *, origin: str = "agent"
+) -> None:
     """Keep the allowed files in the attachment store, as rows of ``message``."""
-    for upload, verdict in judged:
-        keep_allowed_file(message, upload.filename, upload.content, verdict, origin="agent")
-
-
-def keep_allowed_file(
-    message: Message,
-    filename: str,
-    content: bytes,
-    verdict: Verdict,
-    *,
-    origin: str,
-    declared_type: str = "application/octet-stream",
-) -> Attachment:
-    """Store a file the policy allowed in the servable store and attach its row."""
     from helpdesk.stores import stores
 
-    key = stores().attachments.put(content)
-    attachment = Attachment(
-        filename=filename[:500],
-        declared_type=declared_type[:200],
-        detected_type=verdict.detected_type[:200],
-        size=len(content),
-        sha256=key,
-        storage_key=key,
-        allowed=True,
-        reason=verdict.reason,
-        detail=verdict.detail,
-        origin=origin,
-    )
-    message.attachments.append(attachment)
-    return attachment
+    for upload, verdict in judged:
+        key = stores().attachments.put(upload.content)
+        message.attachments.append(
+            Attachment(
+                filename=upload.filename[:500],
+                declared_type=upload.content_type[:200],
+                detected_type=verdict.detected_type[:200],
+                size=len(upload.content),
+                sha256=key,
+                storage_key=key,
+                allowed=True,
+                reason=verdict.reason,
+                detail=verdict.detail,
+                origin=origin,
+            )
+        )
 
 
 def _require_open(ticket: Ticket) -> None:
@@ -297,7 +287,7 @@ def reply(
     _require_open(ticket)
     if not ticket.requester_email:
         raise ServiceError(f"{ticket.number} has no requester email address to reply to.")
-    judged = _judged_uploads(ticket.desk, attachments)
+    judged = judge_uploads(ticket.desk, attachments)
     body = text.strip() + "\n"
     files = [
         (upload.filename, verdict.detected_type or "application/octet-stream", upload.content)
@@ -320,7 +310,7 @@ def reply(
     message = db.session.get(Message, item.message_row_id)
     assert message is not None  # enqueue just wrote it
     message.author_id = agent.id
-    _store_uploads(message, judged)
+    store_uploads(message, judged)
     sla.record_response(ticket, at)
     target = workflow.after_agent_reply(ticket.status)
     if target is not ticket.status:
@@ -340,7 +330,7 @@ def add_note(
 ) -> Message:
     """Add an internal note; notes are never sent."""
     at = at or clock.now()
-    judged = _judged_uploads(ticket.desk, attachments)
+    judged = judge_uploads(ticket.desk, attachments)
     note = Message(
         ticket_id=ticket.id,
         direction=Direction.NOTE,
@@ -351,7 +341,7 @@ def add_note(
         received_at=at,
         created_at=at,
     )
-    _store_uploads(note, judged)
+    store_uploads(note, judged)
     db.session.add(note)
     ticket.updated_at = at
     db.session.flush()
