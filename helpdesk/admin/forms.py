@@ -214,6 +214,41 @@ class ActiveForm(FlaskForm):
 
 # -- desks -------------------------------------------------------------------------------------
 
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+
+
+class DeskCreateForm(FlaskForm):
+    """A new desk: its address on the web form, names and timezone; the rest is edited after."""
+
+    slug = StringField(
+        "Short name",
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(
+                SLUG_PATTERN,
+                message="Use lower-case letters, digits and hyphens (not at either end).",
+            ),
+        ],
+        description="Used in the web form's address (/enquiry/<short name>); cannot change later.",
+    )
+    name = StringField("Name (English)", validators=[DataRequired(), Length(max=200)])
+    name_ja = StringField("Name (Japanese)", validators=[Length(max=200)])
+    timezone = StringField(
+        "Timezone",
+        default="Asia/Tokyo",
+        validators=[DataRequired(), Length(max=64), _parsed_by(check_timezone)],
+    )
+
+    def __init__(self, *args: Any, taken: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._taken = taken
+
+    def validate_slug(self, field: Field) -> None:
+        """A short name belongs to one desk only."""
+        if self._taken is not None and self._taken(field.data or ""):
+            raise ValidationError("Another desk already has this short name.")
+
 
 class DeskForm(FlaskForm):
     """A desk's names, mail behaviour, attachment policy, calendar and SLA targets."""
@@ -254,6 +289,13 @@ class DeskForm(FlaskForm):
     timezone = StringField(
         "Timezone", validators=[DataRequired(), Length(max=64), _parsed_by(check_timezone)]
     )
+    national_holidays = BooleanField("Closed on Japanese national holidays")
+    year_end_closure = BooleanField("Closed for the year end (29 December to 3 January)")
+    accepts_email = BooleanField(
+        "Takes new enquiries (web form, and mail routed to it by rules)",
+        description="When off, rules fall back to the mailbox's default desk and the desk's "
+        "web form is closed.",
+    )
 
     def opening_hours(self) -> dict[str, list[list[str]]]:
         """The weekly hours as stored on the desk ("0" is Monday); closed days left out."""
@@ -282,6 +324,9 @@ class DeskForm(FlaskForm):
             "attachment_action": desk.attachment_action,
             "forbidden_extensions": " ".join(desk.forbidden_extensions or ()),
             "timezone": desk.timezone,
+            "national_holidays": desk.national_holidays,
+            "year_end_closure": desk.year_end_closure,
+            "accepts_email": desk.accepts_email,
         }
         for day in range(7):
             data[f"hours_{day}"] = format_hours((desk.opening_hours or {}).get(str(day), []))

@@ -23,6 +23,7 @@ from helpdesk.models import (
     Ticket,
     User,
 )
+from helpdesk.tickets.workflow import FINISHED
 
 QUARANTINE_PAGE = 50
 
@@ -61,6 +62,32 @@ def desks_by_id(ids: Iterable[int]) -> list[Desk]:
     if not wanted:
         return []
     return list(db.session.scalars(select(Desk).where(Desk.id.in_(wanted)).order_by(Desk.id)))
+
+
+def desk_slug_taken(slug: str) -> bool:
+    """Whether a desk already has this short name."""
+    return db.session.scalar(select(Desk.id).where(Desk.slug == slug.strip()).limit(1)) is not None
+
+
+def unfinished_ticket_count(desk: Desk) -> int:
+    """Tickets of a desk that are neither resolved nor closed."""
+    query = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.desk_id == desk.id, Ticket.status.not_in(FINISHED))
+    )
+    return db.session.scalar(query) or 0
+
+
+def mailboxes_defaulting_to(desk: Desk) -> list[str]:
+    """Names of the enabled mailboxes whose unrouted mail goes to this desk."""
+    query = select(Mailbox.name).where(Mailbox.default_desk_id == desk.id, Mailbox.enabled)
+    return list(db.session.scalars(query.order_by(Mailbox.name)))
+
+
+def active_desk_count() -> int:
+    """Desks that are not deactivated."""
+    return db.session.scalar(select(func.count()).select_from(Desk).where(Desk.active)) or 0
 
 
 def overrides(desk: Desk) -> Select[CalendarOverride]:

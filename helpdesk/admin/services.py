@@ -123,6 +123,9 @@ class DeskSettings:
     timezone: str
     opening_hours: dict[str, list[list[str]]]
     sla_targets: dict[str, dict[str, int]]
+    national_holidays: bool
+    year_end_closure: bool
+    accepts_email: bool
 
 
 def update_desk(desk: Desk, settings: DeskSettings, actor: User) -> None:
@@ -137,6 +140,9 @@ def update_desk(desk: Desk, settings: DeskSettings, actor: User) -> None:
     desk.timezone = settings.timezone
     desk.opening_hours = settings.opening_hours
     desk.sla_targets = settings.sla_targets
+    desk.national_holidays = settings.national_holidays
+    desk.year_end_closure = settings.year_end_closure
+    desk.accepts_email = settings.accepts_email
     db.session.flush()
     audit.record(
         "admin.desk_updated",
@@ -147,7 +153,49 @@ def update_desk(desk: Desk, settings: DeskSettings, actor: User) -> None:
         sla_targets=desk.sla_targets,
         forbidden_extensions=desk.forbidden_extensions,
         attachment_action=desk.attachment_action.value,
+        national_holidays=desk.national_holidays,
+        year_end_closure=desk.year_end_closure,
+        accepts_email=desk.accepts_email,
     )
+
+
+def create_desk(slug: str, name: str, name_ja: str, timezone: str, actor: User) -> Desk:
+    """A new desk with weekday 09:00-17:00 hours and the default SLA targets and rules."""
+    slug = slug.strip()
+    if queries.desk_slug_taken(slug):
+        raise AdminError("Another desk already has this short name.")
+    desk = Desk(slug=slug, name=name.strip(), name_ja=name_ja.strip(), timezone=timezone.strip())
+    db.session.add(desk)
+    db.session.flush()
+    audit.record("admin.desk_created", actor=actor, desk=desk.slug, timezone=desk.timezone)
+    return desk
+
+
+def set_desk_active(desk: Desk, active: bool, actor: User) -> None:
+    """Deactivate a desk that has no work left and takes no mail, or bring one back.
+
+    A deactivated desk disappears from agents' queues, its web form closes and routing rules
+    naming it fall back to the mailbox's default desk; its tickets and reports stay.
+    """
+    if not active and desk.active:
+        if queries.active_desk_count() <= 1:
+            raise AdminError("You cannot deactivate the last active desk.")
+        unfinished = queries.unfinished_ticket_count(desk)
+        if unfinished:
+            raise AdminError(
+                f"{desk.name} still has {unfinished} ticket(s) that are not resolved or "
+                "closed; move or finish them first."
+            )
+        mailboxes = queries.mailboxes_defaulting_to(desk)
+        if mailboxes:
+            raise AdminError(
+                f"{desk.name} is the default desk of mailbox {', '.join(mailboxes)}; "
+                "give the mailbox another default desk first."
+            )
+    desk.active = active
+    db.session.flush()
+    action = "admin.desk_reactivated" if active else "admin.desk_deactivated"
+    audit.record(action, actor=actor, desk=desk.slug)
 
 
 def add_override(

@@ -29,6 +29,7 @@ from helpdesk.admin.forms import (
     ActionForm,
     ActiveForm,
     CannedAnswerForm,
+    DeskCreateForm,
     DeskForm,
     MailboxForm,
     OverrideForm,
@@ -212,6 +213,42 @@ def desks() -> str:
     return render_template("admin/desks.html", rows=rows, default_ext=default_extensions_text())
 
 
+@bp.route("/desks/new", methods=["GET", "POST"])
+@admin_only
+def desk_new() -> str | Response:
+    """Set up a desk; its hours, rules and targets are edited on the next page."""
+    form = DeskCreateForm(taken=queries.desk_slug_taken)
+    if form.validate_on_submit():
+        desk = services.create_desk(
+            form.slug.data or "",
+            form.name.data or "",
+            form.name_ja.data or "",
+            form.timezone.data or "",
+            _actor(),
+        )
+        db.session.commit()
+        flash(f"{desk.name} created: set its hours, rules and targets below.", "success")
+        return redirect(url_for("admin.desk_edit", desk_id=desk.id))
+    return render_template("admin/desk_new.html", form=form)
+
+
+@bp.route("/desks/<int:desk_id>/active", methods=["POST"])
+@admin_only
+def desk_active(desk_id: int) -> Response:
+    """Deactivate or reactivate a desk (the button says which)."""
+    desk = db.get_or_404(Desk, desk_id)
+    form = ActiveForm()
+    if form.validate_on_submit():
+        try:
+            services.set_desk_active(desk, form.active.data == "1", _actor())
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{desk.name} is now {'active' if desk.active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.desk_edit", desk_id=desk.id))
+
+
 @bp.route("/desks/<int:desk_id>", methods=["GET", "POST"])
 @admin_only
 def desk_edit(desk_id: int) -> str | Response:
@@ -230,6 +267,9 @@ def desk_edit(desk_id: int) -> str | Response:
             timezone=(form.timezone.data or "").strip(),
             opening_hours=form.opening_hours(),
             sla_targets=form.sla_targets(),
+            national_holidays=bool(form.national_holidays.data),
+            year_end_closure=bool(form.year_end_closure.data),
+            accepts_email=bool(form.accepts_email.data),
         )
         services.update_desk(desk, settings, _actor())
         db.session.commit()
@@ -244,6 +284,7 @@ def desk_edit(desk_id: int) -> str | Response:
         targets=SLA_TARGETS,
         defaults=display.sla_defaults(desk),
         default_ext=default_extensions_text(),
+        action=ActionForm(),
     )
 
 

@@ -1,9 +1,14 @@
 """Desk settings: hours, timezone, extensions and SLA targets, validated with clear messages."""
 
+from datetime import date
+
 import pytest
+from sqlalchemy import select
 
 from helpdesk.admin.forms import parse_extensions, parse_hours
+from helpdesk.models import AuditEvent, Desk, Mailbox
 from helpdesk.models.desk import AttachmentAction
+from helpdesk.tickets.workflow import TicketStatus
 
 
 def _form(desk, **changes):
@@ -16,6 +21,9 @@ def _form(desk, **changes):
         "attachment_action": "reject",
         "forbidden_extensions": "",
         "timezone": "Asia/Tokyo",
+        "national_holidays": "y",
+        "year_end_closure": "y",
+        "accepts_email": "y",
         **{f"hours_{day}": "09:00-17:00" for day in range(5)},
     }
     data.update(changes)
@@ -53,6 +61,105 @@ def test_desk_settings_are_saved(client, admin, make, post):
     }
     assert desk.timezone == "Europe/London"
     assert desk.sla_targets == {"high": {"first_response": 120}, "low": {"resolution": 9600}}
+
+
+def test_calendar_switches_and_intake_are_saved_and_change_business_time(client, admin, make, post):
+    desk = make.desk()
+    response = post(
+        f"/admin/desks/{desk.id}",
+        _form(desk, national_holidays=None, year_end_closure=None, accepts_email=None),
+    )
+    assert response.status_code == 302
+    assert (desk.national_holidays, desk.year_end_closure, desk.accepts_email) == (
+        False,
+        False,
+        False,
+    )
+    # 3 November 2025 (Culture Day, a Monday) is now a business day for this desk.
+    from helpdesk.tickets.sla import calendar_for
+
+    assert calendar_for(desk).day_info(date(2025, 11, 3)).is_open
+    assert calendar_for(desk).day_info(date(2025, 12, 30)).is_open
+    closed = client.get(f"/enquiry/{desk.slug}")
+    assert closed.status_code == 404
+    page = client.get(f"/admin/desks/{desk.id}").get_data(as_text=True)
+    assert 'id="national_holidays"' in page and 'id="national_holidays" checked' not in page
+
+
+def test_a_new_desk_is_created_with_defaults(client, admin, make, post, db_session):
+    response = post(
+        "/admin/desks/new",
+        {"slug": "tax-office", "name": "Tax office", "name_ja": "税務", "timezone": "Asia/Tokyo"},
+    )
+    assert response.status_code == 302
+    desk = db_session.scalars(select(Desk).where(Desk.slug == "tax-office")).one()
+    assert response.headers["Location"].endswith(f"/admin/desks/{desk.id}")
+    assert desk.name_ja == "税務" and desk.active and desk.national_holidays
+    assert desk.opening_hours["0"] == [["09:00", "17:00"]] and "5" not in desk.opening_hours
+    events = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "admin.desk_created")
+    ).all()
+    assert [e.detail["desk"] for e in events] == ["tax-office"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Tax Office", "Use lower-case letters, digits and hyphens"),
+        ("-tax", "Use lower-case letters, digits and hyphens"),
+        ("", "This field is required."),
+        ("taken", "Another desk already has this short name."),
+    ],
+)
+def test_a_new_desk_needs_a_free_well_formed_short_name(client, admin, make, post, slug, message):
+    make.desk(slug="taken")
+    response = post(
+        "/admin/desks/new", {"slug": slug, "name": "Tax office", "timezone": "Asia/Tokyo"}
+    )
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_deactivating_a_desk_refuses_while_work_or_mail_depends_on_it(
+    client, admin, make, post, db_session
+):
+    other = make.desk(slug="other")
+    desk = make.desk(slug="closing")
+    ticket = make.ticket(desk=desk)
+    mailbox = Mailbox(
+        name="closing-box",
+        address="closing@support.example.test",
+        host="127.0.0.1",
+        username="closing",
+        secret_env="CLOSING_PASSWORD",
+        default_desk=desk,
+    )
+    db_session.add(mailbox)
+    db_session.flush()
+
+    def deactivate():
+        return post(f"/admin/desks/{desk.id}/active", {"active": "0"}, follow_redirects=True)
+
+    assert "not resolved or closed" in deactivate().get_data(as_text=True)
+    assert desk.active
+    ticket.status = TicketStatus.CLOSED
+    assert f"default desk of mailbox {mailbox.name}" in deactivate().get_data(as_text=True)
+    assert desk.active
+    mailbox.default_desk = other
+    db_session.flush()
+    assert "is now deactivated" in deactivate().get_data(as_text=True)
+    assert not desk.active
+    assert client.get(f"/enquiry/{desk.slug}").status_code == 404
+    back = post(f"/admin/desks/{desk.id}/active", {"active": "1"}, follow_redirects=True)
+    assert "is now active" in back.get_data(as_text=True) and desk.active
+
+
+def test_the_last_active_desk_stays_active(client, admin, make, post, db_session):
+    for desk in db_session.scalars(select(Desk)):
+        desk.active = False
+    desk = make.desk(slug="only")
+    page = post(f"/admin/desks/{desk.id}/active", {"active": "0"}, follow_redirects=True)
+    assert "the last active desk" in page.get_data(as_text=True) and desk.active
 
 
 def test_form_shows_current_values_and_defaults(client, admin, make):
