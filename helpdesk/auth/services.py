@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pyotp
+import qrcode
+from qrcode.image.svg import SvgPathImage
 from sqlalchemy import func, select
 
 from helpdesk import audit, clock
@@ -84,6 +87,14 @@ def new_totp_secret() -> str:
 def totp_uri(user: User, secret: str) -> str:
     """The otpauth:// URI an authenticator app reads."""
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def totp_qr_svg(uri: str) -> bytes:
+    """The provisioning URI as a QR code (SVG), for the authenticator app's camera."""
+    image = qrcode.make(uri, image_factory=SvgPathImage, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()
 
 
 def totp_code_ok(secret: str, code: str) -> bool:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -179,6 +180,20 @@ def totp() -> str | Response:
             uri=services.totp_uri(current_user, secret),
         )
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/totp/qr.svg")
+@login_required
+def totp_qr() -> Response:
+    """The QR code of the secret being set up (never of one already in use)."""
+    secret = session.get(SETUP_KEY)
+    if current_user.totp_secret or not secret:
+        abort(404)
+    svg = services.totp_qr_svg(services.totp_uri(current_user, secret))
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,12 +1,15 @@
 """Two-step sign-in with TOTP: set up with a confirming code, then asked for at every sign-in."""
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
 import pyotp
 import pytest
 
 from helpdesk import clock
+from helpdesk.auth.services import totp_qr_svg
 from tests.support.factories import PASSWORD
 
 from .conftest import csrf_token
@@ -51,6 +54,22 @@ def test_enable_shows_the_secret_and_uri_and_needs_a_code(client, user, post):
     assert response.status_code == 302
     assert user.totp_secret == secret
     assert "Two-step sign-in is on" in client.get("/auth/totp").get_data(as_text=True)
+
+
+def test_setup_page_shows_the_key_as_a_qr_code_until_it_is_in_use(client, user, post):
+    text = client.get("/auth/totp").get_data(as_text=True)
+    assert '<img src="/auth/totp/qr.svg"' in text
+    uri = html.unescape(re.search(r'<a href="(otpauth://[^"]+)"', text).group(1))
+    qr = client.get("/auth/totp/qr.svg")
+    assert qr.status_code == 200 and qr.headers["Cache-Control"] == "no-store"
+    assert qr.mimetype == "image/svg+xml"
+    assert ElementTree.fromstring(qr.data).tag.endswith("svg")
+    assert qr.data == totp_qr_svg(uri)  # the URI of the secret on the page, not another
+    assert qr.data != totp_qr_svg(uri.replace(_secret(text), pyotp.random_base32()))
+
+    post("/auth/totp", {"code": pyotp.TOTP(_secret(text)).now()})
+    assert user.totp_secret is not None
+    assert client.get("/auth/totp/qr.svg").status_code == 404  # a key in use is never shown
 
 
 def test_sign_in_asks_for_the_code_before_signing_in(client, enrolled, post, sign_in):
