@@ -102,6 +102,7 @@ def reset_password(user: User, actor: User) -> str:
 def turn_off_second_factor(user: User, actor: User) -> None:
     """Remove an account's TOTP second factor (for a lost phone)."""
     user.totp_secret = None
+    user.totp_recovery_hashes = None
     db.session.flush()
     audit.record("admin.totp_removed", actor=actor, user_id=user.id, email=user.email)
 

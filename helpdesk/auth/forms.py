@@ -25,9 +25,18 @@ def _code_field(label: str = "Code from your authenticator app") -> StringField:
 
 
 class CodeForm(FlaskForm):
-    """The second sign-in step: a TOTP code."""
+    """The second sign-in step: a TOTP code, or one of the account's recovery codes."""
 
-    code = _code_field()
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[
+            DataRequired(message="Enter the 6-digit code."),
+            Regexp(
+                r"^\s*(\d{3}\s?\d{3}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})\s*$",
+                message="The code is 6 digits; a recovery code is 10 letters and digits.",
+            ),
+        ],
+    )
 
 
 class PasswordChangeForm(FlaskForm):
@@ -61,6 +70,12 @@ class TotpEnableForm(FlaskForm):
     """Confirm the authenticator app with a code."""
 
     code = _code_field()
+
+
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes need the password."""
+
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
 class TotpDisableForm(FlaskForm):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -17,6 +21,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Desk, Role, User
 
 TOTP_ISSUER = "Helpdesk"
+RECOVERY_CODES = 10
 # Verified against when the account does not exist, so timing does not tell who has one.
 _DUMMY_HASH = hash_password("not-a-real-password")
 
@@ -124,14 +129,53 @@ def accept_totp_code(user: User, code: str) -> bool:
     return False
 
 
-def enable_totp(user: User, secret: str, code: str) -> bool:
-    """Turn on the second factor once the user proves their app has ``secret``."""
-    if not totp_code_ok(secret, code):
-        return False
-    user.totp_secret = secret
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
+
+
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the account's recovery codes with ten new ones; returns them to show once."""
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = base64.b32encode(secrets.token_bytes(10)).decode()[:10]
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    user.totp_recovery_hashes = [_recovery_hash(code) for code in codes]
     db.session.flush()
-    audit.record("auth.totp_enabled", actor=user, user_id=user.id)
+    return codes
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    """Whether ``code`` is one of the account's unused recovery codes; it is used up if so."""
+    if not user.totp_secret or not user.totp_recovery_hashes:
+        return False
+    given = _recovery_hash(code)
+    remaining = [h for h in user.totp_recovery_hashes if not hmac.compare_digest(h, given)]
+    if len(remaining) == len(user.totp_recovery_hashes):
+        return False
+    user.totp_recovery_hashes = remaining
+    db.session.flush()
+    audit.record("auth.recovery_code_used", actor=user, user_id=user.id, left=len(remaining))
     return True
+
+
+def renew_recovery_codes(user: User, password: str) -> list[str] | None:
+    """New recovery codes (the old ones stop working) if ``password`` is right."""
+    if not user.totp_secret or not verify_password(user.password_hash, password):
+        return None
+    codes = new_recovery_codes(user)
+    audit.record("auth.recovery_codes_renewed", actor=user, user_id=user.id)
+    return codes
+
+
+def enable_totp(user: User, secret: str, code: str) -> list[str] | None:
+    """Turn on the second factor once the user proves their app has ``secret``; returns the
+    account's new recovery codes (to show once), or None when the code is wrong."""
+    if not totp_code_ok(secret, code):
+        return None
+    user.totp_secret = secret
+    codes = new_recovery_codes(user)
+    audit.record("auth.totp_enabled", actor=user, user_id=user.id)
+    return codes
 
 
 def disable_totp(user: User, password: str) -> bool:
@@ -139,6 +183,7 @@ def disable_totp(user: User, password: str) -> bool:
     if not verify_password(user.password_hash, password):
         return False
     user.totp_secret = None
+    user.totp_recovery_hashes = None
     db.session.flush()
     audit.record("auth.totp_disabled", actor=user, user_id=user.id)
     return True

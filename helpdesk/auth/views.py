@@ -26,6 +26,7 @@ from helpdesk.auth.forms import (
     CodeForm,
     LoginForm,
     PasswordChangeForm,
+    RecoveryCodesForm,
     TotpDisableForm,
     TotpEnableForm,
 )
@@ -120,8 +121,18 @@ def login_code() -> str | Response:
     user, next_url = pending
     form = CodeForm()
     if form.validate_on_submit():
-        if services.accept_totp_code(user, form.code.data or ""):
+        code = form.code.data or ""
+        if services.accept_totp_code(user, code):
             session.pop(PENDING_KEY, None)
+            return _finish_login(user, next_url)
+        if services.use_recovery_code(user, code):
+            session.pop(PENDING_KEY, None)
+            left = len(user.totp_recovery_hashes or ())
+            flash(
+                f"You signed in with a recovery code; {left} left. "
+                "Renew them under Account, two-step sign-in.",
+                "info" if left > 2 else "error",
+            )
             return _finish_login(user, next_url)
         form.code.errors.append("The code is wrong or has expired; enter the current one.")
     return render_template("auth/login_code.html", form=form)
@@ -161,16 +172,19 @@ def password() -> str | Response:
 def totp() -> str | Response:
     """Set up two-step sign-in: show a new secret, confirm it with a code."""
     if current_user.totp_secret:
-        return render_template("auth/totp_on.html", form=TotpDisableForm())
+        return render_template(
+            "auth/totp_on.html", form=TotpDisableForm(), renew=RecoveryCodesForm()
+        )
     secret = session.get(SETUP_KEY) or services.new_totp_secret()
     session[SETUP_KEY] = secret
     form = TotpEnableForm()
     if form.validate_on_submit():
-        if services.enable_totp(current_user, secret, form.code.data or ""):
+        codes = services.enable_totp(current_user, secret, form.code.data or "")
+        if codes is not None:
             db.session.commit()
             session.pop(SETUP_KEY, None)
             flash("Two-step sign-in is on.", "success")
-            return redirect(url_for("auth.account"))
+            return _recovery_codes_page(codes)
         form.code.errors.append("The code does not match; check the app's clock and try again.")
     response = make_response(
         render_template(
@@ -198,6 +212,28 @@ def totp_qr() -> Response:
     return response
 
 
+def _recovery_codes_page(codes: list[str]) -> Response:
+    response = make_response(render_template("auth/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/totp/recovery-codes", methods=["POST"])
+@login_required
+def recovery_codes() -> str | Response:
+    """Replace the recovery codes (needs the password); the new ones are shown once."""
+    if not current_user.totp_secret:
+        return redirect(url_for("auth.totp"))
+    form = RecoveryCodesForm()
+    if form.validate_on_submit():
+        codes = services.renew_recovery_codes(current_user, form.password.data or "")
+        if codes is not None:
+            db.session.commit()
+            return _recovery_codes_page(codes)
+        form.password.errors.append("The password is wrong.")
+    return render_template("auth/totp_on.html", form=TotpDisableForm(), renew=form)
+
+
 @bp.route("/totp/disable", methods=["POST"])
 @login_required
 def totp_disable() -> str | Response:
@@ -209,4 +245,4 @@ def totp_disable() -> str | Response:
             flash("Two-step sign-in is off.", "success")
             return redirect(url_for("auth.account"))
         form.password.errors.append("The password is wrong.")
-    return render_template("auth/totp_on.html", form=form)
+    return render_template("auth/totp_on.html", form=form, renew=RecoveryCodesForm())

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     # The time step of the last TOTP code accepted: a code is never accepted twice.
     totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
+    # SHA-256 of the unused one-time recovery codes (each is 50 random bits, so a fast hash is
+    # enough); shown once when two-step sign-in is turned on or the codes are renewed.
+    totp_recovery_hashes: Mapped[list[str] | None] = mapped_column(JSON)
     # Part of the session's user id: raising it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -112,9 +112,9 @@ def test_reset_password_shows_a_new_one_once(client, admin, make, post):
 
 
 def test_admin_turns_off_a_lost_second_factor(client, admin, make, post):
-    user = make.user(totp_secret="JBSWY3DPEHPK3PXP")
+    user = make.user(totp_secret="JBSWY3DPEHPK3PXP", totp_recovery_hashes=["0" * 64])
     assert "Turn off two-step sign-in" in client.get(f"/admin/users/{user.id}").get_data(
         as_text=True
     )
     post(f"/admin/users/{user.id}/totp")
-    assert user.totp_secret is None
+    assert user.totp_secret is None and user.totp_recovery_hashes is None

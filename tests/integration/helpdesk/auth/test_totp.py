@@ -7,9 +7,11 @@ from xml.etree import ElementTree
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from helpdesk import clock
 from helpdesk.auth.services import totp_qr_svg
+from helpdesk.models import AuditEvent
 from tests.support.factories import PASSWORD
 
 from .conftest import csrf_token
@@ -17,6 +19,10 @@ from .conftest import csrf_token
 
 def _secret(page):
     return re.search(r'<code class="secret-once">([A-Z2-7]+)</code>', page).group(1)
+
+
+def _codes(page):
+    return re.findall(r"<li><code>([A-Z2-7]{5}-[A-Z2-7]{5})</code></li>", page)
 
 
 def _wrong(code):
@@ -51,9 +57,15 @@ def test_enable_shows_the_secret_and_uri_and_needs_a_code(client, user, post):
     assert user.totp_secret is None
 
     response = post("/auth/totp", {"code": code})
-    assert response.status_code == 302
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert user.totp_secret == secret
-    assert "Two-step sign-in is on" in client.get("/auth/totp").get_data(as_text=True)
+    codes = _codes(response.get_data(as_text=True))
+    assert len(codes) == len(set(codes)) == 10
+    assert len(user.totp_recovery_hashes) == 10
+    assert not set(codes) & set(user.totp_recovery_hashes)  # only hashes are kept
+    on = client.get("/auth/totp").get_data(as_text=True)
+    assert "Two-step sign-in is on" in on and "10 unused recovery code(s) left" in on
+    assert codes[0] not in on  # shown once only
 
 
 def test_setup_page_shows_the_key_as_a_qr_code_until_it_is_in_use(client, user, post):
@@ -154,3 +166,64 @@ def test_a_code_is_never_accepted_twice(client, enrolled, post, sign_in):
     assert account.totp_last_counter == authenticator.timecode(clock.now())
     # Someone who watched the code being typed cannot use it again within its window.
     assert not accept_totp_code(account, code)
+
+
+@pytest.fixture
+def with_codes(make, db_session):
+    """A user with two-step sign-in on and ten recovery codes."""
+    from helpdesk.auth.services import new_recovery_codes
+
+    account = make.user(totp_secret=pyotp.random_base32())
+    return account, new_recovery_codes(account)
+
+
+def test_a_recovery_code_signs_in_once(client, with_codes, post, sign_in, db_session):
+    account, codes = with_codes
+    sign_in(account.email, PASSWORD)
+    response = post("/auth/login/code", {"code": codes[3].lower().replace("-", "")})
+    assert response.status_code == 302
+    assert "You signed in with a recovery code; 9 left" in client.get("/").get_data(as_text=True)
+    assert len(account.totp_recovery_hashes) == 9
+    used = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "auth.recovery_code_used")
+    ).all()
+    assert [e.detail["left"] for e in used] == [9]
+
+    post("/auth/logout", page="/auth/account")
+    sign_in(account.email, PASSWORD)
+    again = post("/auth/login/code", {"code": codes[3]})
+    assert again.status_code == 200
+    assert "The code is wrong or has expired" in again.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_a_malformed_code_says_what_a_code_looks_like(client, with_codes, post, sign_in):
+    account, _ = with_codes
+    sign_in(account.email, PASSWORD)
+    page = post("/auth/login/code", {"code": "12345"}).get_data(as_text=True)
+    assert "The code is 6 digits; a recovery code is 10 letters and digits." in page
+
+
+def test_renewing_codes_needs_the_password_and_retires_the_old_ones(
+    client, with_codes, post, login_as, sign_in
+):
+    account, old = with_codes
+    login_as(account)
+    wrong = post("/auth/totp/recovery-codes", {"password": "not it"}, page="/auth/totp")
+    assert "The password is wrong." in wrong.get_data(as_text=True)
+    response = post("/auth/totp/recovery-codes", {"password": PASSWORD}, page="/auth/totp")
+    assert response.headers["Cache-Control"] == "no-store"
+    new = _codes(response.get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+
+    post("/auth/logout", page="/auth/account")
+    sign_in(account.email, PASSWORD)
+    assert post("/auth/login/code", {"code": old[0]}).status_code == 200
+    assert post("/auth/login/code", {"code": new[0]}).status_code == 302
+
+
+def test_turning_two_step_off_drops_the_recovery_codes(client, with_codes, post, login_as):
+    account, _ = with_codes
+    login_as(account)
+    assert post("/auth/totp/disable", {"password": PASSWORD}, page="/auth/totp").status_code == 302
+    assert account.totp_secret is None and account.totp_recovery_hashes is None
