@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "HELPDESK_"
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -32,6 +33,8 @@ class DefaultConfig:
     ATTACHMENT_STORE_PATH: str | None = None  # default: <INSTANCE_PATH>/store/attachments
     QUARANTINE_STORE_PATH: str | None = None  # default: <INSTANCE_PATH>/store/quarantine
     TIMEZONE = "Asia/Tokyo"
+    # Where people reach the app; links in mails (weekly report, SLA digest) start with it.
+    BASE_URL = "http://127.0.0.1:5000"
     SCHEDULER_ENABLED = True
     SCHEDULER_LEASE_SECONDS = 30
     MAIL_POLL_INTERVAL = 60
@@ -77,6 +80,7 @@ class ProductionConfig(DefaultConfig):
     ENV = "production"
     SECRET_KEY = None
     DATABASE_URL = None
+    BASE_URL = ""
     SESSION_COOKIE_SECURE = True
     SMTP_PORT = 25
 
@@ -128,6 +132,7 @@ def load_config(
     settings.update(overrides or {})
     _fill_paths(settings)
     _check_required(settings)
+    settings["BASE_URL"] = _base_url(settings["BASE_URL"])
     return settings
 
 
@@ -147,11 +152,22 @@ def _fill_paths(settings: dict[str, Any]) -> None:
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
 
 
+def _base_url(value: str) -> str:
+    """The site's address without a trailing slash; an http(s) URL with a host and no query."""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{ENV_PREFIX}BASE_URL must be the address people open, e.g. "
+            f"https://helpdesk.example.jp, not {value!r}"
+        )
+    return value.rstrip("/")
+
+
 def _check_required(settings: dict[str, Any]) -> None:
     """Refuse to run production without the secrets it needs."""
     if settings["ENV"] != "production":
         return
-    missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not settings[k]]
+    missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "BASE_URL") if not settings[k]]
     if missing:
         names = ", ".join(ENV_PREFIX + k for k in missing)
         raise ConfigError(f"production needs {names}; set them in the environment")

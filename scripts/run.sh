@@ -15,6 +15,7 @@ fi
 .venv/bin/python -m pip install --quiet -e .
 
 export FLASK_APP=helpdesk
+export HELPDESK_BASE_URL="${HELPDESK_BASE_URL:-http://127.0.0.1:${HELPDESK_PORT:-5000}}"
 .venv/bin/flask db upgrade
 .venv/bin/flask seed
 exec .venv/bin/flask serve --host 127.0.0.1 --port "${HELPDESK_PORT:-5000}"

@@ -23,22 +23,41 @@ def test_bad_number_says_which_variable():
         load_config("development", environ={"HELPDESK_SMTP_PORT": "twenty"})
 
 
-def test_production_refuses_to_start_without_secret_and_database():
-    with pytest.raises(ConfigError, match="HELPDESK_SECRET_KEY.*HELPDESK_DATABASE_URL"):
+def test_production_refuses_to_start_without_secret_database_and_address():
+    with pytest.raises(
+        ConfigError, match="HELPDESK_SECRET_KEY, HELPDESK_DATABASE_URL, HELPDESK_BASE_URL"
+    ):
         load_config("production", environ={})
 
 
 def test_production_refuses_a_short_secret():
-    env = {"HELPDESK_SECRET_KEY": "short", "HELPDESK_DATABASE_URL": "postgresql://x/y"}
+    env = {
+        "HELPDESK_SECRET_KEY": "short",
+        "HELPDESK_DATABASE_URL": "postgresql://x/y",
+        "HELPDESK_BASE_URL": "https://helpdesk.example.jp",
+    }
     with pytest.raises(ConfigError, match="32 characters"):
         load_config("production", environ=env)
 
 
 def test_production_with_its_secrets_starts_with_secure_cookies():
-    env = {"HELPDESK_SECRET_KEY": "s" * 40, "HELPDESK_DATABASE_URL": "postgresql://x/y"}
+    env = {
+        "HELPDESK_SECRET_KEY": "s" * 40,
+        "HELPDESK_DATABASE_URL": "postgresql://x/y",
+        "HELPDESK_BASE_URL": "https://helpdesk.example.jp/",
+    }
     settings = load_config("production", environ=env)
     assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["BASE_URL"] == "https://helpdesk.example.jp"
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql://x/y"
+
+
+@pytest.mark.parametrize(
+    "value", ["helpdesk.example.jp", "ftp://helpdesk.example.jp", "https://", "https://h/?a=1"]
+)
+def test_base_url_must_be_a_web_address(value):
+    with pytest.raises(ConfigError, match="HELPDESK_BASE_URL must be the address people open"):
+        load_config("development", environ={"HELPDESK_BASE_URL": value})
 
 
 def test_unknown_configuration_name():

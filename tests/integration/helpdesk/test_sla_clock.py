@@ -111,5 +111,6 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
     body = message_from_bytes(digests[0].raw, policy=policy.default).get_content()
     assert f"[BREACHED] {late.number}" in body and f"[NEAR] {near.number}" in body
     assert body.index(late.number) < body.index(near.number)
+    assert f"http://127.0.0.1:5000/tickets/{late.id}\n" in body
     again = sla.sweep()
     assert again.near == [] and again.breached == []

@@ -754,5 +754,5 @@ def test_weekly_report_covers_the_previous_week(app, known):
     assert weekly.report.request.date_to == date(2025, 12, 7)
     assert weekly.subject == "Helpdesk weekly report 2025-12-01 – 2025-12-07"
     assert "System operation helpdesk" in weekly.text
-    assert f"/tickets/{known['tickets']['A2'].id}" in weekly.text
+    assert f"http://127.0.0.1:5000/tickets/{known['tickets']['A2'].id}" in weekly.text
     assert weekly.xlsx[:2] == b"PK"
