@@ -61,6 +61,13 @@ def visible_desks(user: User) -> Select[tuple[Desk]]:
     return query if desk_ids is None else query.where(Desk.id.in_(desk_ids))
 
 
+def readable_desks(user: User) -> list[Desk]:
+    """The rows of :func:`visible_desks`; an agent's come from their loaded desks, no query."""
+    if visible_desk_ids(user) is None:
+        return list(db.session.scalars(visible_desks(user)))
+    return sorted((desk for desk in user.desks if desk.active), key=lambda desk: desk.id)
+
+
 def ticket_or_404(ticket_id: int, user: User) -> Ticket:
     """The ticket if this user may see it; another desk's ticket is a 404, not a 403."""
     ticket = db.session.scalar(scope_tickets(select(Ticket).where(Ticket.id == ticket_id), user))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, g, request
 from flask_login import current_user
 
@@ -120,6 +122,7 @@ EN: dict[str, str] = {
     "web": "Web",
 }
 MESSAGES: dict[str, dict[str, str]] = {"ja": JA, "en": EN}
+_NONE: Mapping[str, str] = {}
 
 
 def choose_language() -> str:
@@ -131,14 +134,20 @@ def choose_language() -> str:
 
 def current_language() -> str:
     """The language of this request."""
-    if "lang" not in g:
-        g.lang = choose_language()
-    return str(g.lang)
+    lang = g.get("lang")
+    if lang is None:
+        lang = g.lang = choose_language()
+    return str(lang)
+
+
+def translations(lang: str | None = None) -> Mapping[str, str]:
+    """The labels of ``lang`` (the request's by default), for code that translates many."""
+    return MESSAGES.get(lang or current_language(), _NONE)
 
 
 def gettext(text: str) -> str:
     """Translate a UI label into the request's language (the English text is the key)."""
-    return MESSAGES.get(current_language(), {}).get(text, text)
+    return translations().get(text, text)
 
 
 def init_app(app: Flask) -> None:

@@ -44,6 +44,9 @@ ix_ticket_open_due = Index(
     sqlite_where=_UNFINISHED,
 )
 
+# Search reads a desk's newest tickets first (helpdesk.tickets.search): in order, from the index.
+ix_ticket_desk_newest = Index("ix_ticket_desk_newest", Ticket.desk_id, Ticket.id)
+
 TRIGRAM_INDEXES = [
     _trigram("ix_ticket_number_trgm", Ticket.__table__.c.number),
     _trigram("ix_ticket_subject_trgm", Ticket.__table__.c.subject),

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from helpdesk.access import scope_tickets
 from helpdesk.extensions import db
@@ -26,6 +27,21 @@ from helpdesk.models.presence import TicketPresence
 from helpdesk.tickets.workflow import FINISHED, TicketStatus
 
 PAGE_SIZE = 50
+# What a queue or search row shows of a ticket (helpdesk.tickets.views.queue_rows); loading
+# only these spares converting forty columns, a dozen of them datetimes, on every row.
+LISTED_COLUMNS = (
+    Ticket.id,
+    Ticket.number,
+    Ticket.desk_id,
+    Ticket.status,
+    Ticket.priority,
+    Ticket.subject,
+    Ticket.requester_name,
+    Ticket.requester_email,
+    Ticket.assignee_id,
+    Ticket.sla_due_at,
+    Ticket.sla_state,
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +146,7 @@ def _without_due(query: Select[Any], after: Cursor | None) -> Select[Any]:
 
 def queue_page(base: Select[Any], after: Cursor | None, size: int = PAGE_SIZE) -> QueuePage:
     """A keyset page of ``base`` ordered by due time (nulls last) then id; never OFFSET."""
-    options = (selectinload(Ticket.desk), selectinload(Ticket.assignee))
+    options = listed()
     rows: list[Ticket] = []
     if after is None or after.due is not None:
         with_due = _with_due(base, after).options(*options).limit(size + 1)
@@ -144,12 +160,24 @@ def queue_page(base: Select[Any], after: Cursor | None, size: int = PAGE_SIZE) -
     return QueuePage(rows[:size], Cursor(last.sla_due_at, last.id))
 
 
+def listed() -> tuple[LoaderOption, ...]:
+    """Loader options for tickets shown as rows: their columns, and assignees in one query.
+
+    No loader for Ticket.desk: the views load the user's desks first, so each row finds its
+    desk in the session without a query.
+    """
+    return (load_only(*LISTED_COLUMNS), selectinload(Ticket.assignee))
+
+
 def thread(ticket: Ticket) -> Select[tuple[Message]]:
-    """The ticket's messages in order, with their attachments and authors."""
+    """The ticket's messages in order, with their attachments (same query) and authors.
+
+    Joined rows repeat the message: read the result with ``.unique()``.
+    """
     return (
         select(Message)
         .where(Message.ticket_id == ticket.id)
-        .options(selectinload(Message.attachments), selectinload(Message.author))
+        .options(joinedload(Message.attachments), selectinload(Message.author))
         .order_by(Message.received_at, Message.id)
     )
 
@@ -193,12 +221,28 @@ def desk_members(desk: Desk) -> Select[tuple[User]]:
     )
 
 
+def members_of(desk_ids: list[int]) -> Select[tuple[User]]:
+    """Active users who work any of these desks, by name."""
+    return (
+        select(User)
+        .where(User.active.is_(True), User.desks.any(Desk.id.in_(desk_ids)))
+        .order_by(User.name, User.id)
+    )
+
+
 def workable_desks(user: User) -> Select[tuple[Desk]]:
     """Active desks the user may change tickets on (their own; every desk for admins)."""
     query = select(Desk).where(Desk.active.is_(True)).order_by(Desk.id)
     if user.role is Role.ADMIN:
         return query
     return query.where(Desk.members.any(User.id == user.id))
+
+
+def workable_desk_list(user: User) -> list[Desk]:
+    """The rows of :func:`workable_desks`; a non-admin's come from their loaded desks."""
+    if user.role is Role.ADMIN:
+        return list(db.session.scalars(workable_desks(user)))
+    return sorted((desk for desk in user.desks if desk.active), key=lambda desk: desk.id)
 
 
 def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[tuple[str, str]]:

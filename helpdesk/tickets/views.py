@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
@@ -27,10 +27,11 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from helpdesk import clock, i18n
-from helpdesk.access import can_work_desk, scope_tickets, ticket_or_404, visible_desks
+from helpdesk.access import can_work_desk, readable_desks, scope_tickets, ticket_or_404
 from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, Desk, Direction, Message, Priority, Ticket, User
+from helpdesk.sla import BusinessCalendar
 from helpdesk.stores import stores
 from helpdesk.tickets import presence, queries, search, services
 from helpdesk.tickets.forms import (
@@ -92,18 +93,19 @@ def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., 
 # --- Presentation helpers: every label the templates show is computed here ------------------
 
 
-def due_label(due: datetime | None, now: datetime, timezone: str) -> str:
+def due_label(due: datetime | None, now: datetime, timezone: str, lang: str | None = None) -> str:
     """ "11-26 (Thu) 10:00 · in 3 h 5 min" in desk time; "—" without a due time."""
     local = clock.to_desk_time(due, timezone)
     if due is None or local is None:
         return "—"
-    lang = i18n.current_language()
+    lang = lang or i18n.current_language()
+    words = i18n.translations(lang)
     weekday = "月火水木金土日"[local.weekday()] if lang == "ja" else f"{local:%a}"
     minutes = int(abs((due - now).total_seconds()) // 60)
     hours, minutes = divmod(minutes, 60)
     span = f"{hours}時間{minutes}分" if lang == "ja" else f"{hours} h {minutes} min"
-    relative = f"{_('overdue by')} {span}" if due < now else f"{_('in')} {span}"
-    return f"{local:%m-%d} ({weekday}) {local:%H:%M} · {relative}"
+    ahead = "overdue by" if due < now else "in"
+    return f"{local:%m-%d} ({weekday}) {local:%H:%M} · {words.get(ahead, ahead)} {span}"
 
 
 def time_label(at: datetime | None, timezone: str = "Asia/Tokyo") -> str:
@@ -112,14 +114,18 @@ def time_label(at: datetime | None, timezone: str = "Asia/Tokyo") -> str:
     return "—" if local is None else f"{local:%Y-%m-%d %H:%M}"
 
 
-def live_sla_state(ticket: Ticket, now: datetime) -> str:
+def live_sla_state(
+    ticket: Ticket, now: datetime, calendar_of: Callable[[Desk], BusinessCalendar] = calendar_for
+) -> str:
     """The stored SLA state, brought up to ``now`` for running clocks (the sweep may lag)."""
     if ticket.sla_state not in ("ok", "near") or ticket.sla_due_at is None:
         return ticket.sla_state
+    if now >= ticket.sla_due_at:
+        return "breached"  # what sla_state answers first; no calendar (or its query) needed
     from helpdesk.sla import sla_state
 
     warn = int(current_app.config["SLA_WARN_MINUTES"])
-    return sla_state(ticket.sla_due_at, now, calendar_for(ticket.desk), warn)
+    return sla_state(ticket.sla_due_at, now, calendar_of(ticket.desk), warn)
 
 
 @dataclass(frozen=True)
@@ -144,40 +150,53 @@ class QueueRow:
 
 def queue_rows(tickets: list[Ticket], now: datetime) -> list[QueueRow]:
     """Rows with due labels and SLA marks computed in desk time."""
-    states = {t.id: live_sla_state(t, now) for t in tickets}
-    return [
-        QueueRow(
-            id=t.id,
-            number=t.number,
-            url=url_for("tickets.show", ticket_id=t.id),
-            subject=t.subject or "—",
-            desk=t.desk.name_ja
-            if i18n.current_language() == "ja" and t.desk.name_ja
-            else t.desk.name,
-            requester=t.requester_name or t.requester_email or "—",
-            status=_(t.status.value),
-            priority=_(t.priority.value),
-            priority_class=f"priority-{t.priority.value}",
-            assignee=t.assignee.name if t.assignee else "—",
-            due=due_label(t.sla_due_at, now, t.desk.timezone),
-            sla_class=f"sla-{states[t.id]}",
-            sla_label=_(states[t.id]),
-            workable=can_work_desk(current_user, t.desk_id),
+    # Looked up once, not per row: the language, its labels and what the user may work.
+    lang = i18n.current_language()
+    words = i18n.translations(lang)
+    desk_ids = {t.desk_id for t in tickets}
+    workable = {desk_id: can_work_desk(current_user, desk_id) for desk_id in desk_ids}
+    calendars: dict[int, BusinessCalendar] = {}
+
+    def desk_calendar(desk: Desk) -> BusinessCalendar:
+        if desk.id not in calendars:
+            calendars[desk.id] = calendar_for(desk)
+        return calendars[desk.id]
+
+    rows = []
+    for t in tickets:
+        state = live_sla_state(t, now, desk_calendar)
+        rows.append(
+            QueueRow(
+                id=t.id,
+                number=t.number,
+                url=url_for("tickets.show", ticket_id=t.id),
+                subject=t.subject or "—",
+                desk=t.desk.name_ja if lang == "ja" and t.desk.name_ja else t.desk.name,
+                requester=t.requester_name or t.requester_email or "—",
+                status=words.get(t.status.value, t.status.value),
+                priority=words.get(t.priority.value, t.priority.value),
+                priority_class=f"priority-{t.priority.value}",
+                assignee=t.assignee.name if t.assignee else "—",
+                due=due_label(t.sla_due_at, now, t.desk.timezone, lang),
+                sla_class=f"sla-{state}",
+                sla_label=words.get(state, state),
+                workable=workable[t.desk_id],
+            )
         )
-        for t in tickets
-    ]
+    return rows
 
 
 def _choice_labels(choices: Any) -> list[SelectChoice]:
     return options((choice.value, _(choice.label)) for choice in choices)
 
 
-def _assignable_users() -> list[User]:
-    desks = db.session.scalars(queries.workable_desks(current_user)).all()
-    users: dict[int, User] = {}
-    for desk in desks:
-        users.update({u.id: u for u in db.session.scalars(queries.desk_members(desk))})
-    return sorted(users.values(), key=lambda u: u.name)
+def _assignable_users(workable: Sequence[Desk] | None = None) -> list[User]:
+    """Active members of the desks the user works (``workable``, else looked up), by name."""
+    if workable is None:
+        workable = queries.workable_desk_list(current_user)
+    if not workable:
+        return []
+    return list(db.session.scalars(queries.members_of([desk.id for desk in workable])))
 
 
 # --- Queues ---------------------------------------------------------------------------------
@@ -203,9 +222,12 @@ def _filters(form: QueueFilterForm) -> queries.QueueFilters:
     )
 
 
-def _render_queue(title: str, desk: Desk | None = None, mine: bool = False) -> str:
+def _render_queue(
+    title: str, desks: Sequence[Desk], desk: Desk | None = None, mine: bool = False
+) -> str:
+    """A queue page; ``desks`` are the ones the user may read (the desk links)."""
     form = QueueFilterForm(request.args)
-    people = _assignable_users()
+    people = _assignable_users([d for d in desks if can_work_desk(current_user, d.id)])
     form.assignee.choices = options(
         [("", "Any"), ("me", "Me"), ("none", "Unassigned")] + [(str(u.id), u.name) for u in people]
     )
@@ -251,7 +273,7 @@ def _render_queue(title: str, desk: Desk | None = None, mine: bool = False) -> s
         ),
         "form": form,
         "bulk": bulk,
-        "desks": db.session.scalars(visible_desks(current_user)).all(),
+        "desks": desks,
         "current_desk": desk,
         "refreshed_at": time_label(now),
     }
@@ -263,25 +285,26 @@ def _render_queue(title: str, desk: Desk | None = None, mine: bool = False) -> s
 @login_required
 def index() -> str:
     """The queue of every desk the user may read, due first."""
-    return _render_queue(_("All my desks"))
+    return _render_queue(_("All my desks"), readable_desks(current_user))
 
 
 @bp.route("/mine")
 @login_required
 def mine() -> str:
     """The tickets assigned to the user, due first."""
-    return _render_queue(_("Mine"), mine=True)
+    return _render_queue(_("Mine"), readable_desks(current_user), mine=True)
 
 
 @bp.route("/desks/<slug>")
 @login_required
 def desk_queue(slug: str) -> str:
     """One desk's queue; a desk the user may not read is a 404."""
-    desk = db.session.scalar(visible_desks(current_user).where(Desk.slug == slug))
+    desks = readable_desks(current_user)
+    desk = next((d for d in desks if d.slug == slug), None)
     if desk is None:
         abort(404)
     name = desk.name_ja if i18n.current_language() == "ja" and desk.name_ja else desk.name
-    return _render_queue(name, desk=desk)
+    return _render_queue(name, desks, desk=desk)
 
 
 @bp.route("/tickets/bulk", methods=["POST"])
@@ -450,16 +473,16 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
         [("", _("Unassigned"))] + [(str(u.id), u.name) for u in members]
     )
     move = MoveForm(prefix="move", formdata=None, desk=ticket.desk_id)
-    move.desk.choices = options(
-        [(d.id, d.name) for d in db.session.scalars(queries.workable_desks(current_user))]
-    )
+    move.desk.choices = options([(d.id, d.name) for d in queries.workable_desk_list(current_user)])
     canned = [
         (a.id, f"[{a.language}] {a.title}", services.expand_canned(a, ticket))
         for a in db.session.scalars(queries.canned_answers(ticket.desk))
     ]
     context = {
         "ticket": ticket,
-        "messages": [_message_view(m, tz) for m in db.session.scalars(queries.thread(ticket))],
+        "messages": [
+            _message_view(m, tz) for m in db.session.scalars(queries.thread(ticket)).unique()
+        ],
         "history": _history_rows(ticket),
         "notices": _presence_notices(ticket),
         "workable": workable,
@@ -623,9 +646,7 @@ def assign(ticket: Ticket) -> Response:
 def move(ticket: Ticket) -> Response:
     """Move the ticket to another desk the agent works."""
     form = MoveForm(prefix="move")
-    form.desk.choices = options(
-        [(d.id, d.name) for d in db.session.scalars(queries.workable_desks(current_user))]
-    )
+    form.desk.choices = options([(d.id, d.name) for d in queries.workable_desk_list(current_user)])
     if not form.validate_on_submit():
         abort(400)
     desk = db.session.get(Desk, form.desk.data)
@@ -685,9 +706,7 @@ def heartbeat(ticket: Ticket) -> Response:
 def new_ticket() -> str | Response:
     """Log a phone enquiry on one of the agent's desks."""
     form = PhoneTicketForm()
-    form.desk.choices = options(
-        [(d.id, d.name) for d in db.session.scalars(queries.workable_desks(current_user))]
-    )
+    form.desk.choices = options([(d.id, d.name) for d in queries.workable_desk_list(current_user)])
     if not form.desk.choices:
         abort(403)
     if form.validate_on_submit():
@@ -723,9 +742,7 @@ def search_page() -> str:
     query = request.args.get("q", "").strip()[:200]
     rows: list[QueueRow] = []
     if query:
-        dialect = db.session.get_bind().dialect.name
-        tickets = db.session.scalars(search.search_tickets(query, current_user, dialect)).all()
-        rows = queue_rows(list(tickets), clock.now())
+        rows = queue_rows(search.find_tickets(query, current_user), clock.now())
     return render_template("tickets/search.html", query=query, search_query=query, rows=rows)
 
 

@@ -116,3 +116,29 @@ def token_of(client) -> str:
     """The CSRF token of ``client``'s session."""
     page = client.get("/").get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def statements_of(client):
+    """A callable: the SQL a GET of a URL runs, from an empty session as in a real request."""
+    from flask import g
+    from sqlalchemy import event
+
+    from helpdesk.extensions import db
+
+    def run(url: str) -> list[str]:
+        db.session.expunge_all()
+        g.pop("_login_user", None)
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, *args) -> None:
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return seen
+
+    return run

@@ -123,3 +123,18 @@ def test_another_desks_agent_does_not_find_the_ticket(staff, ticket, login_as, c
     login_as(staff.other_agent)
     assert ticket.number not in client.get("/search?q=ログイン").get_data(as_text=True)
     assert ticket.number not in client.get("/").get_data(as_text=True)
+
+
+def test_desk_lists_from_loaded_desks_match_their_queries(staff, make, db_session):
+    """The no-query desk lists (from the user's own desks) give what the queries give."""
+    from helpdesk.access import readable_desks, visible_desks
+    from helpdesk.tickets.queries import workable_desk_list, workable_desks
+
+    closed = make.desk(name="Closed desk", active=False)
+    staff.colleague.desks.append(closed)
+    staff.manager.desks.append(staff.other_desk)
+    db_session.flush()
+    people = (staff.agent, staff.colleague, staff.other_agent, staff.manager, staff.admin)
+    for user in people:
+        assert readable_desks(user) == list(db_session.scalars(visible_desks(user)))
+        assert workable_desk_list(user) == list(db_session.scalars(workable_desks(user)))

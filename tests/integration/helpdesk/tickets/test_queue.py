@@ -158,3 +158,13 @@ def test_japanese_labels_follow_the_browser(queue, login_as, client, staff):
     login_as(staff.agent)
     page = client.get("/", headers={"Accept-Language": "ja,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="ja">' in page and "期限超過" in page and "担当窓口すべて" in page
+
+
+def test_no_query_runs_once_per_row(queue, login_as, client, staff, db_session, statements_of):
+    """Rows bring their desks, assignees and columns along: no statement is repeated."""
+    queue["late"].assignee = staff.colleague
+    db_session.flush()
+    login_as(staff.agent)
+    run = statements_of("/")
+    assert len(_numbers(client.get("/").get_data(as_text=True))) == 4
+    assert len(run) == len(set(run)), run

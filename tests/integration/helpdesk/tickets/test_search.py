@@ -73,3 +73,42 @@ def test_new_messages_and_changed_fields_are_found(tickets, staff, login_as, cli
     login_as(staff.agent)
     assert _found(client, "再発防止") == [login.number]
     assert _found(client, "みどり商事") == [login.number]
+
+
+@pytest.fixture
+def many(staff, enquiry):
+    """Tickets on two desks, the word in subjects, bodies and organisations, others without it."""
+    specs = [
+        (staff.desk, {"subject": "ログインできません", "text": "本文"}),
+        (staff.other_desk, {"subject": "ログインの件", "text": "別の窓口"}),
+        (staff.desk, {"subject": "名称変更", "text": "報告の方法"}),
+        (staff.desk, {"subject": "質問", "text": "昨日からログインできない"}),
+        (staff.desk, {"subject": "質問", "text": "本文", "organisation": "ログイン商事"}),
+        (staff.other_desk, {"subject": "質問", "text": "ログインの件"}),
+        (staff.desk, {"subject": "所在地変更", "text": "届出の方法"}),
+        (staff.desk, {"subject": "ログイン", "text": "本文"}),
+        (staff.desk, {"subject": "質問", "text": "本文"}),
+    ]
+    return [enquiry(desk, **values) for desk, values in specs]
+
+
+def test_the_recent_window_and_the_indexes_give_the_newest_matches(many, staff, db_session):
+    """Whatever the window, the answer is the one-statement search's (the indexes alone)."""
+    from helpdesk.tickets.search import find_tickets, search_tickets
+
+    dialect = db_session.get_bind().dialect.name
+    for window in (1, 2, 3, 5, 50):
+        for limit in (1, 2, 3, 50):
+            for user in (staff.agent, staff.other_agent, staff.manager):
+                expected = db_session.scalars(search_tickets("ログイン", user, dialect, limit))
+                found = find_tickets("ログイン", user, limit=limit, window=window)
+                assert [t.id for t in found] == [t.id for t in expected], (window, limit, user)
+        mine = [t.number for t in find_tickets("ログイン", staff.agent, window=window)]
+        assert mine == [many[i].number for i in (7, 4, 3, 0)]
+
+
+def test_no_query_runs_once_per_result(many, staff, login_as, client, statements_of):
+    login_as(staff.agent)
+    assert len(_found(client, "ログイン")) == 4
+    run = statements_of("/search?q=ログイン")
+    assert len(run) == len(set(run)), run
