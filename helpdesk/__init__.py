@@ -28,7 +28,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
 
 
 def _init_extensions(app: Flask) -> None:
-    from helpdesk import models  # noqa: F401  (registers the tables)
+    from helpdesk import i18n, models  # noqa: F401  (models registers the tables)
     from helpdesk.auth import login as auth_login
     from helpdesk.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
 
@@ -40,6 +40,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     auth_login.init_login_manager(login_manager)
+    i18n.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

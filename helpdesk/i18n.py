@@ -1,107 +1,29 @@
-"""The agents' UI in Japanese and English: a small dictionary chosen per request."""
+"""The UI in Japanese and English with Flask-Babel: the user's saved locale, else the browser's.
+
+Messages are English msgids translated by the catalog in ``helpdesk/translations`` (edit the
+``.po``, then compile it: ``.venv/bin/pybabel compile -d helpdesk/translations``; a test checks
+the compiled ``.mo`` matches). Templates use ``_()``; Python code uses :func:`gettext`, or
+:func:`translations` when it labels many rows at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
 
-from flask import Flask, g, request
+from babel import support
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as babel_gettext
 from flask_login import current_user
 
 LANGUAGES = ("en", "ja")
+TRANSLATIONS = Path(__file__).parent / "translations"
 
-JA: dict[str, str] = {
-    "Queue": "キュー",
-    "Mine": "担当分",
-    "All my desks": "担当窓口すべて",
-    "New phone ticket": "電話受付の登録",
-    "Search": "検索",
-    "Sign out": "ログアウト",
-    "Number": "番号",
-    "Desk": "窓口",
-    "Subject": "件名",
-    "Status": "状態",
-    "Priority": "優先度",
-    "Assignee": "担当者",
-    "Language": "言語",
-    "Due": "期限",
-    "Requester": "問い合わせ者",
-    "Any": "すべて",
-    "Unassigned": "未割当",
-    "Me": "自分",
-    "Awaiting information only": "情報待ちのみ",
-    "Filter": "絞り込み",
-    "Next page": "次のページ",
-    "First page": "最初のページ",
-    "No open tickets.": "未完了のチケットはありません。",
-    "Selected tickets": "選択したチケット",
-    "Assign to": "割り当て先",
-    "Set status": "状態を変更",
-    "Apply": "適用",
-    "no change": "変更なし",
-    "Thread": "やり取り",
-    "Inbound": "受信",
-    "Outbound": "送信",
-    "Internal note": "内部メモ",
-    "Earlier messages": "以前のメッセージ",
-    "Formatted version (HTML)": "書式付き表示 (HTML)",
-    "Attachments": "添付ファイル",
-    "Refused": "受信拒否",
-    "Reply to requester": "問い合わせ者へ返信",
-    "Send reply": "返信を送信",
-    "Canned answer": "定型文",
-    "Insert": "挿入",
-    "Add note": "メモを追加",
-    "Note (never sent)": "メモ(送信されません)",
-    "Required fields": "必須項目",
-    "Organisation": "機関名",
-    "Contact": "連絡先",
-    "Environment (OS / browser)": "利用環境(OS・ブラウザ)",
-    "Save fields": "項目を保存",
-    "SLA clocks": "SLA",
-    "First response due": "初回回答期限",
-    "Resolution due": "解決期限",
-    "First response at": "初回回答日時",
-    "State": "状況",
-    "Change": "変更",
-    "Move to desk": "窓口を移動",
-    "Move": "移動",
-    "History": "履歴",
-    "Files": "ファイル",
-    "Question": "問い合わせ内容",
-    "Record the question as": "問い合わせ内容の記録方法",
-    "Requester name": "問い合わせ者名",
-    "Requester email": "問い合わせ者メール",
-    "Open ticket": "チケットを登録",
-    "Results": "検索結果",
-    "No tickets found.": "該当するチケットはありません。",
-    "is viewing": "が閲覧中",
-    "is replying": "が返信中",
-    "Read only: you may not change tickets of this desk.": (
-        "閲覧のみ: この窓口のチケットは変更できません。"
-    ),
-    "ok": "期限内",
-    "near": "期限間近",
-    "breached": "期限超過",
-    "paused": "停止中",
-    "done": "完了",
-    "new": "新規",
-    "open": "対応中",
-    "awaiting_customer": "回答待ち",
-    "awaiting_information": "情報待ち",
-    "resolved": "解決済み",
-    "closed": "終了",
-    "low": "低",
-    "normal": "通常",
-    "high": "高",
-    "urgent": "緊急",
-    "email": "メール",
-    "phone": "電話",
-    "web": "ウェブ",
-    "overdue by": "超過",
-    "in": "残り",
-    "system": "システム",
-}
-EN: dict[str, str] = {
+# Internal values the UI shows (SLA states, statuses, priorities, channels): their English
+# label, which is also the msgid of their translation.
+LABELS: dict[str, str] = {
     "ok": "On time",
     "near": "Due soon",
     "breached": "Breached",
@@ -121,8 +43,8 @@ EN: dict[str, str] = {
     "phone": "Phone",
     "web": "Web",
 }
-MESSAGES: dict[str, dict[str, str]] = {"ja": JA, "en": EN}
-_NONE: Mapping[str, str] = {}
+
+babel = Babel()
 
 
 def choose_language() -> str:
@@ -133,27 +55,48 @@ def choose_language() -> str:
 
 
 def current_language() -> str:
-    """The language of this request."""
-    lang = g.get("lang")
-    if lang is None:
-        lang = g.lang = choose_language()
-    return str(lang)
+    """The language of this request ("en" outside one)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+@cache
+def _catalog(lang: str) -> support.NullTranslations:
+    return support.Translations.load(str(TRANSLATIONS), [lang])
+
+
+class Words(Mapping[str, str]):
+    """The labels of one language: an internal value or an English text → what to show."""
+
+    def __init__(self, catalog: support.NullTranslations) -> None:
+        self._catalog = catalog
+
+    def __getitem__(self, key: str) -> str:
+        return self._catalog.gettext(LABELS.get(key, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LABELS)
+
+    def __len__(self) -> int:
+        return len(LABELS)
 
 
 def translations(lang: str | None = None) -> Mapping[str, str]:
     """The labels of ``lang`` (the request's by default), for code that translates many."""
-    return MESSAGES.get(lang or current_language(), _NONE)
+    return Words(_catalog(lang or current_language()))
 
 
 def gettext(text: str) -> str:
-    """Translate a UI label into the request's language (the English text is the key)."""
-    return translations().get(text, text)
+    """Translate a UI label (an English text, or an internal value) into the request's language."""
+    return str(babel_gettext(LABELS.get(text, text)))
 
 
 def init_app(app: Flask) -> None:
-    """Make ``_`` available to templates and pick the language before each request."""
-    app.add_template_global(gettext, "_")
-
-    @app.before_request
-    def pick_language() -> None:
-        g.lang = choose_language()
+    """Flask-Babel with our locale choice; ``_`` in templates comes from its Jinja extension."""
+    babel.init_app(
+        app,
+        default_locale="en",
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=choose_language,
+    )
+    app.add_template_global(current_language, "ui_language")

@@ -70,7 +70,6 @@ _CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
 @bp.record_once
 def _init(state: Any) -> None:
     search.init_app(state.app)
-    i18n.init_app(state.app)
 
 
 def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
