@@ -19,7 +19,7 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the session (flushed with the change it describes)."""
     event = AuditEvent(
-        ticket_id=ticket.id if ticket is not None else None,
+        ticket=ticket,
         actor_id=actor.id if actor is not None else None,
         action=action,
         detail=detail,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import encoders
@@ -21,8 +22,9 @@ from email.message import Message as EmailMessage
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -34,7 +36,31 @@ from helpdesk.models import Direction, Message, OutboxMessage, OutboxStatus, Tic
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
-SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
+IN_LIST_CHUNK = 500  # bound parameters per IN list, well under every driver's limit
+
+
+class _SmtpCompat32(Compat32):
+    """compat32 with CRLF line ends that writes a short plain ASCII header as it is.
+
+    The Header folding machinery returns such a header unchanged but costs more than the rest
+    of rendering an acknowledgement; longer, non-ASCII or multi-line values still go through it.
+    """
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        """The header line as bytes."""
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) <= _PLAIN_HEADER_CHARS
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}\r\n".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_PLAIN_HEADER_CHARS = 76  # "Name: value" within the 78 characters RFC 5322 recommends
+SMTP_COMPAT32 = _SmtpCompat32(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -59,15 +85,23 @@ def domain_of(address: str) -> str:
 
 
 def enqueue(
-    mail: OutgoingMail, ticket: Ticket | None = None, at: datetime | None = None
+    mail: OutgoingMail,
+    ticket: Ticket | None = None,
+    at: datetime | None = None,
+    *,
+    flush: bool = True,
 ) -> OutboxMessage:
-    """Render ``mail`` and add it, with its outbound Message row, to the session."""
+    """Render ``mail`` and add it, with its outbound Message row, to the session.
+
+    With ``flush=False`` the rows wait for the caller's next flush (mail ingestion writes a
+    whole batch at once); their ids are known only after it.
+    """
     at = at or clock.now()
     message_id = make_msgid(domain=domain_of(mail.sender))
     raw = _render(mail, message_id, at)
     bare_id = message_id.strip("<>")
     row = Message(
-        ticket_id=ticket.id if ticket is not None else None,
+        ticket=ticket,
         direction=Direction.OUTBOUND,
         message_id=bare_id,
         in_reply_to=mail.in_reply_to,
@@ -81,11 +115,9 @@ def enqueue(
         received_at=at,
         created_at=at,
     )
-    db.session.add(row)
-    db.session.flush()
     item = OutboxMessage(
-        ticket_id=row.ticket_id,
-        message_row_id=row.id,
+        ticket=ticket,
+        message_row=row,
         kind=mail.kind,
         sender=mail.sender,
         recipient=mail.recipient.lower(),
@@ -96,7 +128,8 @@ def enqueue(
         created_at=at,
     )
     db.session.add(item)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return item
 
 
@@ -154,6 +187,24 @@ def automatic_replies_since(recipient: str, since: datetime) -> int:
         )
         or 0
     )
+
+
+def automatic_replies_by_recipient(recipients: Iterable[str], since: datetime) -> Counter[str]:
+    """``automatic_replies_since`` for many recipients in one query (lower-cased keys)."""
+    wanted = sorted({r.lower() for r in recipients if r})
+    counts: Counter[str] = Counter()
+    for start in range(0, len(wanted), IN_LIST_CHUNK):
+        rows = db.session.execute(
+            select(OutboxMessage.recipient, func.count())
+            .where(
+                OutboxMessage.recipient.in_(wanted[start : start + IN_LIST_CHUNK]),
+                OutboxMessage.automatic.is_(True),
+                OutboxMessage.created_at >= since,
+            )
+            .group_by(OutboxMessage.recipient)
+        )
+        counts.update({recipient: count for recipient, count in rows})
+    return counts
 
 
 def may_auto_reply(recipient: str, at: datetime | None = None) -> bool:

@@ -1,47 +1,47 @@
 """Detect the language of a mail so the desk can answer in Japanese or English.
 
-Script checks come first because they are certain and langdetect is weak on short CJK text:
-kana means Japanese; Hangul means Korean; Han characters with no kana are Chinese when there
-are enough of them to be prose (Japanese prose always has kana) and Japanese when short (a
+Script checks come first because they are certain and statistical detectors are weak on short
+CJK text: kana means Japanese; Hangul means Korean; Han characters with no kana are Chinese when
+there are enough of them to be prose (Japanese prose always has kana) and Japanese when short (a
 subject such as 定期報告提出方法). Mostly-Latin text (an English mail with a Japanese
-signature, say) goes to langdetect, on its non-CJK part, with a fixed seed so the same text
-always gets the same answer. Short ASCII-only text (under 40 letters) is taken as English:
-langdetect guesses wildly on a few plain words ("Hello I cannot login." comes out Italian).
-Fewer than three letters is "und" (undetermined), answered in English. Only the new part of
-the mail is read unless there is nothing else.
+signature, say) goes to py3langid (a naive Bayes model shipped in its wheel, deterministic and
+about 0.1 ms a call), on its non-CJK part. Short ASCII-only text (under 40 letters) is taken as
+English: detectors guess wildly on a few plain words ("Hello I cannot login." comes out
+Italian). Fewer than three letters, or a guess the model is not sure of, is "und"
+(undetermined), answered in English. Only the new part of the mail is read unless there is
+nothing else.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
-from langdetect import DetectorFactory, detect_langs
-from langdetect.lang_detect_exception import LangDetectException
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from mail_ingest.quoting import split_quoted
 
 __all__ = ["Language", "detect_language"]
 
-DetectorFactory.seed = 0
-
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\uff66-\uff9d]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
 _NOISE = re.compile(r"https?://\S+|(?<![\w.+\-])[\w.+\-]++@\S+|[\d_]+")
-_MAX_CHARS = 5_000  # plenty to tell a language; langdetect is slow on long text
+_MAX_CHARS = 5_000  # plenty to tell a language
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _LATIN_ONLY = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9d]+")
-_LATIN_SHARE_FOR_LANGDETECT = 0.6
+_LATIN_SHARE_FOR_DETECTOR = 0.6
 _SHORT_ASCII_LETTERS = 40
 _CHINESE_PROSE_MIN_HAN = 15
+_MIN_CONFIDENCE = 0.5  # normalised probability; below it the text is mostly field labels
 _KANA_SHARE_FOR_JAPANESE = 0.1
 
 
 @dataclass(frozen=True)
 class Language:
-    """An ISO 639-1 code (langdetect's, e.g. "zh-cn"; "und" if unknown) and the reply language."""
+    """An ISO 639 code (e.g. "vi", "zh-cn"; "und" if unknown) and the reply language."""
 
     code: str
     reply_language: Literal["ja", "en"]
@@ -51,7 +51,7 @@ def detect_language(text: str) -> Language:
     """Detect the language of a mail's new text; reply in Japanese only to Japanese."""
     new_part, quoted = split_quoted(text)
     cleaned = _NOISE.sub(" ", (new_part if new_part.strip() else quoted)[:_MAX_CHARS])
-    code = _by_script(cleaned) or _by_langdetect(_LATIN_ONLY.sub(" ", cleaned))
+    code = _by_script(cleaned) or _by_detector(_LATIN_ONLY.sub(" ", cleaned))
     return Language(code, "ja" if code == "ja" else "en")
 
 
@@ -60,7 +60,7 @@ def _by_script(text: str) -> str | None:
     letters = sum(ch.isalpha() for ch in text)
     if letters < 3:
         return "und"
-    if len(_LATIN.findall(text)) / letters >= _LATIN_SHARE_FOR_LANGDETECT:
+    if len(_LATIN.findall(text)) / letters >= _LATIN_SHARE_FOR_DETECTOR:
         return None  # e.g. an English mail with a Japanese company name in the signature
     kana = len(_KANA.findall(text))
     if kana and kana / letters >= _KANA_SHARE_FOR_JAPANESE:
@@ -85,79 +85,18 @@ def _chinese_variant(text: str) -> str:
     return "zh-tw" if traditional > simplified else "zh-cn"
 
 
-def _by_langdetect(text: str) -> str:
-    """langdetect's best guess, or "und" when it has none."""
+def _by_detector(text: str) -> str:
+    """The model's best guess, or "und" when it has too little to go on."""
     letters = sum(ch.isalpha() for ch in text)
+    if letters < 3:
+        return "und"
     if text.isascii() and letters < _SHORT_ASCII_LETTERS:
-        return "en" if letters >= 3 else "und"
-    if _plainly_english(text):
-        return "en"  # langdetect costs ~40 ms a call; most Latin-script enquiries are English
-    guesses = _guesses(text)
-    return str(guesses[0].lang) if guesses else "und"
+        return "en"
+    code, confidence = _identifier().classify(text)
+    return str(code) if confidence >= _MIN_CONFIDENCE else "und"
 
 
-_ENGLISH_FUNCTION_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "to",
-        "of",
-        "in",
-        "on",
-        "for",
-        "with",
-        "is",
-        "are",
-        "was",
-        "be",
-        "i",
-        "you",
-        "we",
-        "it",
-        "this",
-        "that",
-        "my",
-        "our",
-        "your",
-        "not",
-        "can",
-        "cannot",
-        "please",
-        "have",
-        "has",
-        "do",
-        "does",
-        "from",
-        "at",
-        "by",
-        "as",
-    ]
-)
-_WORD = re.compile(r"[a-z']+")
-
-
-def _plainly_english(text: str) -> bool:
-    """True when common English function words make up a good share of the words."""
-    words = _WORD.findall(text.lower())
-    if len(words) < 8:
-        return False
-    common = sum(word in _ENGLISH_FUNCTION_WORDS for word in words)
-    return common / len(words) >= 0.25
-
-
-def _guesses(text: str) -> list[_Guess]:
-    """langdetect's ranked guesses; an empty list when it finds no features."""
-    try:
-        return list(detect_langs(text))
-    except LangDetectException:
-        return []
-
-
-class _Guess:
-    """The shape of langdetect's result objects (the library has no type hints)."""
-
-    lang: str
-    prob: float
+@cache
+def _identifier() -> LanguageIdentifier:
+    """The model, loaded once per process on first use (about a second)."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

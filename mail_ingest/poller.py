@@ -1,6 +1,6 @@
 """Read new messages from an IMAP folder in batches, without loss and without duplicates.
 
-The poller knows IMAP, not the database: a ``Sink`` stores each message and commits a batch
+The poller knows IMAP, not the database: a ``Sink`` stores a fetched batch and commits it
 together with the new UID checkpoint. Only after that commit is the batch marked on the server
 (a keyword flag, or a move to the processed folder). A crash between commit and marking is
 repaired at the start of the next poll, which marks everything at or below the checkpoint.
@@ -54,8 +54,9 @@ class Sink(Protocol):
         """The committed checkpoint of this mailbox."""
         ...
 
-    def store(self, uid: int, raw: bytes) -> str:
-        """Store one message (not committed yet); returns an outcome word; must not raise."""
+    def store_batch(self, messages: Sequence[tuple[int, bytes]]) -> list[str]:
+        """Store a batch of (UID, raw bytes), not committed yet; an outcome word for each
+        message; must not raise."""
         ...
 
     def commit(self, checkpoint: Checkpoint) -> None:
@@ -118,9 +119,10 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         result.marked += _mark_committed(mailbox, settings, last_uid)
         uids = new_uids(mailbox, last_uid)
         for batch in chunked(uids, settings.batch_size):
-            for uid, raw in fetch_raw(mailbox, batch):
-                result.fetched += 1
-                result.count(sink.store(uid, raw))
+            messages = list(fetch_raw(mailbox, batch))
+            for outcome in sink.store_batch(messages):
+                result.count(outcome)
+            result.fetched += len(messages)
             sink.commit(Checkpoint(uidvalidity, batch[-1]))
             result.last_uid = batch[-1]
             result.marked += mark(mailbox, settings, batch)

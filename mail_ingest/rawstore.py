@@ -57,6 +57,7 @@ class RawStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._unsynced: set[Path] = set()
+        self._folders: set[Path] = set()  # made (or found) by this process: no mkdir each put
 
     def path(self, key: str) -> Path:
         """Where the object ``key`` lives (whether or not it exists)."""
@@ -81,8 +82,14 @@ class RawStore:
                 return key
         except FileNotFoundError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._write_atomically(target, data, sync)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        try:
+            self._write_atomically(target, data, sync)
+        except FileNotFoundError:  # the folder was removed behind our back
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomically(target, data, sync)
         logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
         return key
 
@@ -114,6 +121,10 @@ class RawStore:
         if self._unsynced:
             os.sync()
             self._unsynced.clear()
+
+    def forget_pending(self) -> None:
+        """Count every object as on disk: the caller has just flushed the whole system."""
+        self._unsynced.clear()
 
     def get(self, key: str) -> bytes:
         """The bytes of object ``key``; FileNotFoundError when it is not stored."""
@@ -160,9 +171,12 @@ class Stores:
     quarantine: RawStore
 
     def sync(self) -> None:
-        """Flush what any of the three stores wrote without syncing."""
-        for store in (self.raw, self.attachments, self.quarantine):
-            store.sync()
+        """Flush what any of the three stores wrote without syncing (one os.sync for all)."""
+        stores = (self.raw, self.attachments, self.quarantine)
+        if any(store.pending for store in stores):
+            os.sync()
+            for store in stores:
+                store.forget_pending()
 
     @classmethod
     def under(cls, root: Path) -> Stores:

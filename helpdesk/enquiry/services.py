@@ -9,10 +9,10 @@ from email.utils import make_msgid
 
 from helpdesk import audit, clock
 from helpdesk.extensions import db
-from helpdesk.mail.replies import queue_reply
+from helpdesk.mail.replies import queue_acknowledgement
 from helpdesk.models import Channel, Desk, Direction, Message, Ticket
 from helpdesk.outbox import domain_of, may_auto_reply
-from helpdesk.tickets import services, sla
+from helpdesk.tickets import services
 from helpdesk.tickets.services import Upload
 from mail_ingest.fields import RequiredFields
 from mail_ingest.language import detect_language
@@ -61,19 +61,13 @@ def submit(desk: Desk, enquiry: Enquiry, at: datetime | None = None) -> Ticket:
     services.start_clock(ticket, at)
     audit.record("web.received", ticket, None, at, message_id=message.message_id)
     if may_auto_reply(ticket.requester_email or "", at):
-        due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
-        queue_reply(
-            "ack",
-            desk=desk,
-            ticket=ticket,
+        queue_acknowledgement(
+            ticket,
             to=ticket.requester_email or "",
-            lang=ticket.language,
             subject=ticket.subject,
             in_reply_to=message.message_id,
             at=at,
             requester_name=enquiry.name,
-            due_text=due_text,
-            due_reason=due_reason,
         )
     return ticket
 

@@ -1,40 +1,58 @@
-"""One raw message into the helpdesk: a new ticket, a follow-up, a refusal, or a bounce.
+"""Raw messages into the helpdesk: new tickets, follow-ups, refusals, bounces.
 
-Called inside a savepoint by the poller's sink (or the file importer); flushes, never commits.
-The raw bytes are in the raw store before any row refers to them.
+Messages come in batches: the poller's (one batch, one commit, then the IMAP marking) or a
+batch of one (the importer, a retry). ``IngestBatch`` loads once what every message of the batch
+needs: the routing rules, our own addresses, the desks, which of the batch's Message-IDs and
+bytes are already stored, the tickets its replies point at and how many automatic replies each
+sender had in the last hour. It keeps these up to date as the batch goes, so a duplicate later in
+the batch is caught and a reply later in the batch threads onto a ticket opened earlier in it.
+
+Rows are flushed when the ticket services need ids and otherwise left to the caller's flush or
+commit; nothing here commits. The raw bytes are in the raw store before any row refers to them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import func, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from helpdesk import audit, clock, outbox
 from helpdesk.extensions import db
-from helpdesk.mail.replies import queue_reply, refused_files
+from helpdesk.mail.replies import queue_acknowledgement, queue_reply, refused_files
 from helpdesk.models import (
     Attachment,
+    AuditEvent,
     Channel,
     Desk,
     Direction,
     IngestFailure,
     Mailbox,
     Message,
+    OutboxMessage,
+    StatusPeriod,
     Ticket,
+    TicketCounter,
 )
 from helpdesk.models.desk import AttachmentAction
 from helpdesk.stores import stores
 from helpdesk.tickets import services
-from helpdesk.tickets.numbers import find_numbers
+from helpdesk.tickets.numbers import find_numbers, format_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.pipeline import Analysis, JudgedAttachment, analyse, judge_attachments
 from mail_ingest.routing import Rule
 
 log = logging.getLogger(__name__)
+
+IN_LIST_CHUNK = outbox.IN_LIST_CHUNK
 
 
 class UnreadableMessage(ValueError):
@@ -43,11 +61,21 @@ class UnreadableMessage(ValueError):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one message."""
+    """What became of one message (the rows' ids are known once the session is flushed)."""
 
     kind: str  # new_ticket | follow_up | refused | bounce | duplicate
-    ticket_id: int | None = None
-    message_row_id: int | None = None
+    ticket: Ticket | None = None
+    message: Message | None = None
+
+    @property
+    def ticket_id(self) -> int | None:
+        """The ticket's id, if the message joined or opened one."""
+        return self.ticket.id if self.ticket is not None else None
+
+    @property
+    def message_row_id(self) -> int | None:
+        """The stored inbound message's id."""
+        return self.message.id if self.message is not None else None
 
 
 def ingest_raw(
@@ -55,24 +83,13 @@ def ingest_raw(
 ) -> Outcome:
     """Turn one raw message into rows (flushed, not committed)."""
     at = at or clock.now()
-    analysis = analyse(
-        raw,
-        rules=routing_rules(mailbox),
-        default_desk=default_desk(mailbox).slug,
-        own_addresses=own_addresses(),
-        max_bytes=current_app.config["MAX_MESSAGE_BYTES"],
-    )
-    if already_stored(mailbox, analysis):
-        return Outcome("duplicate")
-    stores().raw.put(raw, sync=False)
-    if not analysis.parsed.ok:
-        raise UnreadableMessage("; ".join(analysis.parsed.errors) or "not an email message")
-    if analysis.parsed.is_bounce:
-        return _file_bounce(analysis, mailbox, uid, at)
-    ticket = find_thread(analysis)
-    if ticket is not None and ticket.status is not TicketStatus.CLOSED:
-        return _follow_up(ticket, analysis, mailbox, uid, at)
-    return _new_enquiry(analysis, mailbox, uid, at, previous=ticket)
+    batch = IngestBatch(mailbox)
+    analysis = batch.analyse(raw)
+    batch.prefetch([analysis], at)
+    outcome = batch.ingest(raw, analysis, uid, at)
+    batch.finish()
+    db.session.flush()
+    return outcome
 
 
 def routing_rules(mailbox: Mailbox | None) -> list[Rule]:
@@ -110,201 +127,487 @@ def own_addresses() -> set[str]:
     return {a.lower() for a in [*desks, *mailboxes] if a}
 
 
-def already_stored(mailbox: Mailbox | None, analysis: Analysis) -> bool:
-    """Whether this message (same Message-ID in this mailbox, or same bytes) is already in."""
-    mailbox_id = mailbox.id if mailbox is not None else None
-    same_id = select(Message.id).where(
-        Message.mailbox_id.is_(mailbox_id)
-        if mailbox_id is None
-        else Message.mailbox_id == mailbox_id,
-        Message.message_id == analysis.message_id,
-    )
-    same_bytes = select(Message.id).where(Message.raw_sha256 == analysis.parsed.sha256)
-    failed = select(IngestFailure.id).where(
-        IngestFailure.raw_sha256 == analysis.parsed.sha256, IngestFailure.resolved.is_(False)
-    )
-    return bool(db.session.scalar(select(exists(same_id) | exists(same_bytes) | exists(failed))))
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), IN_LIST_CHUNK):
+        yield ordered[start : start + IN_LIST_CHUNK]
 
 
-def find_thread(analysis: Analysis) -> Ticket | None:
-    """The ticket a message belongs to: by number in the subject, else by its references."""
-    prefix = current_app.config["TICKET_NUMBER_PREFIX"]
-    for number in find_numbers(analysis.parsed.subject, prefix):
-        ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
+class TicketNumbers:
+    """Ticket numbers for one batch, taken from the counter in one step per year.
+
+    A block as large as the batch is taken when the first number of a year is needed, and what
+    is left is handed back before the batch is written. The counter row stays locked by our
+    transaction from the first step to the commit (as it does when numbers are taken one at a
+    time), so nobody else can take numbers in between and handing back leaves no gap.
+    """
+
+    def __init__(self, prefix: str, size: int) -> None:
+        self.prefix = prefix
+        self.size = max(size, 1)
+        self._blocks: dict[int, list[int]] = {}  # year: [next number, last number taken]
+
+    def take(self, year: int) -> str:
+        """The next number of ``year``."""
+        block = self._blocks.get(year)
+        if block is None or block[0] > block[1]:
+            last = self._advance(year, self.size)
+            block = self._blocks[year] = [last - self.size + 1, last]
+        number, block[0] = block[0], block[0] + 1
+        return format_number(self.prefix, year, number)
+
+    def give_back(self) -> None:
+        """Return the numbers taken but not used to the counter."""
+        connection = db.session.connection()
+        for year, (following, last) in self._blocks.items():
+            if following <= last:
+                connection.execute(
+                    update(TicketCounter)
+                    .where(TicketCounter.year == year, TicketCounter.last == last)
+                    .values(last=following - 1)
+                )
+        self._blocks.clear()
+
+    @staticmethod
+    def _advance(year: int, count: int) -> int:
+        connection = db.session.connection()  # Core: no autoflush of the batch's rows
+        dialect = connection.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        connection.execute(
+            insert(TicketCounter)
+            .values(year=year, last=0)
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
+        last: int = connection.execute(
+            update(TicketCounter)
+            .where(TicketCounter.year == year)
+            .values(last=TicketCounter.last + count)
+            .returning(TicketCounter.last)
+        ).scalar_one()
+        return last
+
+
+class IngestBatch:
+    """One batch of messages of one mailbox (or of the importer, ``mailbox=None``)."""
+
+    def __init__(self, mailbox: Mailbox | None, size: int = 1) -> None:
+        config = current_app.config
+        self.mailbox = mailbox
+        self.mailbox_id = mailbox.id if mailbox is not None else None
+        self.rules = routing_rules(mailbox)
+        self.default_desk = default_desk(mailbox)
+        self.own_addresses = own_addresses()
+        # With their calendars: loading one lazily mid-batch would flush the rows so far.
+        desks = db.session.scalars(select(Desk).options(selectinload(Desk.calendar_overrides)))
+        self.desks = {desk.slug: desk for desk in desks}
+        self.prefix: str = config["TICKET_NUMBER_PREFIX"]
+        self.max_message_bytes: int = config["MAX_MESSAGE_BYTES"]
+        self.max_attachment_bytes: int = config["MAX_ATTACHMENT_BYTES"]
+        self.reply_limit: int = config["AUTOREPLY_LIMIT_PER_HOUR"]
+        self.stored_ids: set[str] = set()
+        self.stored_bytes: set[str] = set()
+        self.stored_threads: dict[str, tuple[int, int]] = {}  # Message-ID: (row id, ticket id)
+        self.batch_threads: dict[str, tuple[int, Ticket]] = {}  # the same for this batch's rows
+        self.numbered: dict[str, Ticket] = {}
+        self.replies: Counter[str] = Counter()
+        self.numbers = TicketNumbers(self.prefix, size)
+
+    def analyse(self, raw: bytes) -> Analysis:
+        """Parse and understand one message with this batch's rules (pure, never raises)."""
+        return analyse(
+            raw,
+            rules=self.rules,
+            default_desk=self.default_desk.slug,
+            own_addresses=self.own_addresses,
+            max_bytes=self.max_message_bytes,
+        )
+
+    def prefetch(self, analyses: Sequence[Analysis], at: datetime) -> None:
+        """Ask the database once for the whole batch: duplicates, threads, reply counts."""
+        self._load_stored([a.message_id for a in analyses], [a.parsed.sha256 for a in analyses])
+        self._load_threads(analyses)
+        senders = [a.parsed.from_address for a in analyses if a.parsed.from_address]
+        # Counted from the batch's first instant: a window that starts a little earlier can
+        # only count more, so the hourly limit is never exceeded.
+        self.replies = outbox.automatic_replies_by_recipient(senders, at - timedelta(hours=1))
+
+    def _load_stored(self, message_ids: list[str], digests: list[str]) -> None:
+        same_mailbox = (
+            Message.mailbox_id.is_(None)
+            if self.mailbox_id is None
+            else Message.mailbox_id == self.mailbox_id
+        )
+        for chunk in _chunks(message_ids):
+            self.stored_ids.update(
+                db.session.scalars(
+                    select(Message.message_id).where(same_mailbox, Message.message_id.in_(chunk))
+                )
+            )
+        for chunk in _chunks(digests):
+            self.stored_bytes.update(
+                db.session.scalars(select(Message.raw_sha256).where(Message.raw_sha256.in_(chunk)))
+            )
+            self.stored_bytes.update(
+                db.session.scalars(
+                    select(IngestFailure.raw_sha256).where(
+                        IngestFailure.raw_sha256.in_(chunk), IngestFailure.resolved.is_(False)
+                    )
+                )
+            )
+
+    def _load_threads(self, analyses: Sequence[Analysis]) -> None:
+        numbers = {n for a in analyses for n in find_numbers(a.parsed.subject, self.prefix)}
+        for chunk in _chunks(numbers):
+            for ticket in db.session.scalars(select(Ticket).where(Ticket.number.in_(chunk))):
+                self.numbered[ticket.number] = ticket
+        references = {
+            ref for a in analyses for ref in (a.parsed.in_reply_to, *a.parsed.references) if ref
+        }
+        for chunk in _chunks(references):
+            rows = db.session.execute(
+                select(Message.message_id, Message.id, Message.ticket_id).where(
+                    Message.message_id.in_(chunk), Message.ticket_id.is_not(None)
+                )
+            )
+            for message_id, row_id, ticket_id in rows:
+                known = self.stored_threads.get(message_id)
+                if known is None or known[0] < row_id:
+                    self.stored_threads[message_id] = (row_id, ticket_id)
+
+    def finish(self) -> None:
+        """Hand back unused ticket numbers; the caller's flush or commit writes the rows."""
+        self.numbers.give_back()
+        if db.session.get_bind().dialect.name == "sqlite":
+            number_new_rows()
+
+    def ingest(self, raw: bytes, analysis: Analysis, uid: int | None, at: datetime) -> Outcome:
+        """Turn one message of the batch into rows; UnreadableMessage if it is not mail."""
+        if self.already_stored(analysis):
+            return Outcome("duplicate")
+        stores().raw.put(raw, sync=False)
+        self.stored_ids.add(analysis.message_id)
+        self.stored_bytes.add(analysis.parsed.sha256)
+        if not analysis.parsed.ok:
+            raise UnreadableMessage("; ".join(analysis.parsed.errors) or "not an email message")
+        if analysis.parsed.is_bounce:
+            return self._file_bounce(analysis, uid, at)
+        ticket = self.find_thread(analysis)
+        if ticket is not None and ticket.status is not TicketStatus.CLOSED:
+            return self._follow_up(ticket, analysis, uid, at)
+        return self._new_enquiry(raw, analysis, uid, at, previous=ticket)
+
+    def already_stored(self, analysis: Analysis) -> bool:
+        """Same Message-ID in this mailbox, or the same bytes (stored or failed), is in."""
+        return analysis.message_id in self.stored_ids or analysis.parsed.sha256 in self.stored_bytes
+
+    def find_thread(self, analysis: Analysis) -> Ticket | None:
+        """The ticket a message belongs to: by number in the subject, else by its references."""
+        for number in find_numbers(analysis.parsed.subject, self.prefix):
+            if number in self.numbered:
+                return self.numbered[number]
+        ids = [i for i in (analysis.parsed.in_reply_to, *analysis.parsed.references) if i]
+        in_batch = [self.batch_threads[i] for i in ids if i in self.batch_threads]
+        if in_batch:  # newer than anything stored before the batch
+            return max(in_batch, key=lambda found: found[0])[1]
+        stored = [self.stored_threads[i] for i in ids if i in self.stored_threads]
+        if not stored:
+            return None
+        return db.session.get(Ticket, max(stored)[1])
+
+    def _thread(self, analysis: Analysis, ticket: Ticket) -> None:
+        """Later messages of the batch that name this one or the ticket's number join it."""
+        self.batch_threads[analysis.message_id] = (len(self.batch_threads), ticket)
+        self.numbered.setdefault(ticket.number, ticket)
+
+    def _desk_for(self, analysis: Analysis) -> Desk:
+        desk = self.desks.get(analysis.route.desk)
+        if desk is None or not desk.active or not desk.accepts_email:
+            return self.default_desk
+        return desk
+
+    def _judge(self, desk: Desk, analysis: Analysis) -> list[JudgedAttachment]:
+        judged = judge_attachments(
+            analysis.parsed.attachments,
+            forbidden_extensions=desk.forbidden_extension_set,
+            max_bytes=self.max_attachment_bytes,
+        )
+        if desk.applies_attachment_policy:
+            return judged
+        return [j for j in judged if j.verdict.reason == "too_large"] + [
+            JudgedAttachment(j.attachment, _allowed(j))
+            for j in judged
+            if j.verdict.reason != "too_large"
+        ]
+
+    def _new_enquiry(
+        self,
+        raw: bytes,
+        analysis: Analysis,
+        uid: int | None,
+        at: datetime,
+        previous: Ticket | None,
+    ) -> Outcome:
+        desk = previous.desk if previous is not None and previous.desk.accepts_email else None
+        desk = desk or self._desk_for(analysis)
+        judged = self._judge(desk, analysis)
+        refused = [j for j in judged if not j.verdict.allowed]
+        if refused and desk.attachment_action is AttachmentAction.REJECT:
+            return self._reject(desk, raw, analysis, uid, at, judged)
+        parsed = analysis.parsed
+        needs_fields = desk.requires_fields and not analysis.fields.complete
+        status = TicketStatus.AWAITING_INFORMATION if needs_fields else TicketStatus.NEW
+        local = clock.to_desk_time(at, desk.timezone)
+        assert local is not None
+        ticket = services.open_ticket(
+            desk,
+            subject=parsed.subject or "(no subject)",
+            requester_email=parsed.from_address,
+            requester_name=parsed.from_name,
+            channel=Channel.EMAIL,
+            status=status,
+            language=analysis.language.reply_language,
+            at=at,
+            number=self.numbers.take(local.year),
+            flush=False,
+            language_code=analysis.language.code,
+            previous_ticket=previous,
+        )
+        services.apply_fields(ticket, analysis.fields, at=at)
+        message = self._store_message(analysis, uid, at, ticket, judged)
+        if not needs_fields:
+            services.start_clock(ticket, at)
+        self._acknowledge(ticket, analysis, at, refused, needs_fields)
+        audit.record("mail.received", ticket, None, at, message_id=analysis.message_id)
+        return Outcome("new_ticket", ticket, message)
+
+    def _follow_up(
+        self, ticket: Ticket, analysis: Analysis, uid: int | None, at: datetime
+    ) -> Outcome:
+        judged = self._judge(ticket.desk, analysis)
+        message = self._store_message(analysis, uid, at, ticket, judged)
+        services.apply_fields(ticket, analysis.fields, at=at)
+        ticket.updated_at = at
+        if not services.complete_if_ready(ticket, at=at):
+            services.customer_replied(ticket, at=at)
+        refused = [j for j in judged if not j.verdict.allowed]
+        if refused and self._may_reply(analysis):
+            self._reply(
+                "refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused)
+            )
+        audit.record("mail.follow_up", ticket, None, at, message_id=analysis.message_id)
+        return Outcome("follow_up", ticket, message)
+
+    def _reject(
+        self,
+        desk: Desk,
+        raw: bytes,
+        analysis: Analysis,
+        uid: int | None,
+        at: datetime,
+        judged: list[JudgedAttachment],
+    ) -> Outcome:
+        """Refuse the whole message: keep it (quarantined) and tell the sender why."""
+        message = self._store_message(analysis, uid, at, None, judged)
+        message.refused = True
+        stores().quarantine.put(raw, sync=False)
+        refused = [j for j in judged if not j.verdict.allowed]
+        if self._may_reply(analysis):
+            self._reply("refused", desk, None, analysis, at, refused=refused_files(refused))
+        audit.record(
+            "mail.refused",
+            None,
+            None,
+            at,
+            message_id=analysis.message_id,
+            desk=desk.slug,
+            files=[j.attachment.filename for j in refused],
+        )
+        return Outcome("refused", None, message)
+
+    def _file_bounce(self, analysis: Analysis, uid: int | None, at: datetime) -> Outcome:
+        """A delivery report for one of our messages joins that message's ticket."""
+        parsed = analysis.parsed
+        ticket_id = None
+        if parsed.bounced_message_id:
+            ticket_id = db.session.scalar(
+                select(Message.ticket_id).where(Message.message_id == parsed.bounced_message_id)
+            )
+        ticket = db.session.get(Ticket, ticket_id) if ticket_id is not None else None
+        message = self._store_message(analysis, uid, at, ticket, [])
+        message.auto_generated = True
         if ticket is not None:
-            return ticket
-    ids = [i for i in (analysis.parsed.in_reply_to, *analysis.parsed.references) if i]
-    if not ids:
-        return None
-    ticket_id = db.session.scalar(
-        select(Message.ticket_id)
-        .where(Message.message_id.in_(ids), Message.ticket_id.is_not(None))
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    return db.session.get(Ticket, ticket_id) if ticket_id is not None else None
+            audit.record(
+                "mail.bounce", ticket, None, at, recipients=list(parsed.bounced_recipients)
+            )
+        return Outcome("bounce", ticket, message)
+
+    def _store_message(
+        self,
+        analysis: Analysis,
+        uid: int | None,
+        at: datetime,
+        ticket: Ticket | None,
+        judged: list[JudgedAttachment],
+    ) -> Message:
+        """The inbound message row with its attachments (written at the next flush)."""
+        parsed = analysis.parsed
+        message = Message(
+            ticket=ticket,
+            mailbox_id=self.mailbox_id,
+            direction=Direction.INBOUND,
+            message_id=analysis.message_id,
+            in_reply_to=parsed.in_reply_to,
+            references=list(parsed.references),
+            from_address=parsed.from_address,
+            from_name=parsed.from_name,
+            to=list(parsed.to),
+            cc=list(parsed.cc),
+            subject=parsed.subject[:500],
+            text=parsed.text,
+            html=parsed.html,
+            raw_sha256=parsed.sha256,
+            imap_uid=uid,
+            auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",
+            oversized=parsed.oversized,
+            received_at=at,
+            created_at=at,
+        )
+        message.attachments = [_attachment_row(item) for item in judged]
+        db.session.add(message)
+        if ticket is not None:
+            self._thread(analysis, ticket)
+        return message
+
+    def _may_reply(self, analysis: Analysis) -> bool:
+        sender = analysis.parsed.from_address
+        if not analysis.may_auto_reply or not sender:
+            return False
+        if self.replies[sender.lower()] >= self.reply_limit:
+            log.info("automatic reply to %s suppressed: hourly limit reached", sender)
+            return False
+        return True
+
+    def _acknowledge(
+        self,
+        ticket: Ticket,
+        analysis: Analysis,
+        at: datetime,
+        refused: list[JudgedAttachment],
+        needs_fields: bool,
+    ) -> None:
+        if not self._may_reply(analysis):
+            return
+        parsed = analysis.parsed
+        if needs_fields:
+            missing = list(analysis.fields.missing)
+            self._reply("missing_fields", ticket.desk, ticket, analysis, at, missing=missing)
+        else:
+            to = self._reply_to(analysis)
+            queue_acknowledgement(
+                ticket,
+                to=to,
+                subject=parsed.subject,
+                in_reply_to=parsed.message_id,
+                references=parsed.references,
+                at=at,
+                requester_name=parsed.from_name,
+            )
+            self.replies[to.lower()] += 1
+        if refused and self._may_reply(analysis):
+            self._reply(
+                "refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused)
+            )
+
+    @staticmethod
+    def _reply_to(analysis: Analysis) -> str:
+        return analysis.parsed.reply_to or analysis.parsed.from_address or ""
+
+    def _reply(
+        self,
+        kind: str,
+        desk: Desk,
+        ticket: Ticket | None,
+        analysis: Analysis,
+        at: datetime,
+        **context: object,
+    ) -> None:
+        parsed = analysis.parsed
+        to = self._reply_to(analysis)
+        queue_reply(
+            kind,
+            desk=desk,
+            ticket=ticket,
+            to=to,
+            lang=ticket.language if ticket is not None else analysis.language.reply_language,
+            subject=parsed.subject,
+            in_reply_to=parsed.message_id,
+            references=parsed.references,
+            at=at,
+            requester_name=parsed.from_name,
+            **context,
+        )
+        self.replies[to.lower()] += 1
 
 
-def _desk_for(analysis: Analysis, mailbox: Mailbox | None) -> Desk:
-    desk = db.session.scalar(select(Desk).where(Desk.slug == analysis.route.desk))
-    if desk is None or not desk.active or not desk.accepts_email:
-        return default_desk(mailbox)
-    return desk
+_BATCH_WRITTEN = (Ticket, StatusPeriod, Message, Attachment, OutboxMessage, AuditEvent)
 
 
-def _judge(desk: Desk, analysis: Analysis) -> list[JudgedAttachment]:
-    judged = judge_attachments(
-        analysis.parsed.attachments,
-        forbidden_extensions=desk.forbidden_extension_set,
-        max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
-    )
-    if desk.applies_attachment_policy:
-        return judged
-    return [j for j in judged if j.verdict.reason == "too_large"] + [
-        JudgedAttachment(j.attachment, _allowed(j))
-        for j in judged
-        if j.verdict.reason != "too_large"
-    ]
+def number_new_rows() -> None:
+    """Give the batch's new rows their primary keys before the flush (SQLite only).
+
+    SQLAlchemy cannot batch INSERT ... RETURNING on SQLite (nothing ties the new ROWIDs to
+    the order of the parameters), so it writes rows with server-made keys one statement each.
+    With the keys given, each table's rows go in one executemany. The keys are the ones SQLite
+    would choose (one past the largest), and no one else can take them: every transaction here
+    begins IMMEDIATE and so holds the database's write lock until it ends.
+    """
+    pending: dict[type, list[Any]] = {}
+    for row in db.session.new:
+        if isinstance(row, _BATCH_WRITTEN) and row.id is None:
+            pending.setdefault(type(row), []).append(row)
+            _fill_in_defaults(row)
+    with db.session.no_autoflush:
+        for model, rows in pending.items():
+            first = (db.session.scalar(select(func.max(model.id))) or 0) + 1
+            # In the order the rows were added, as the flush would have numbered them.
+            rows.sort(key=lambda row: inspect(row).insert_order)
+            for offset, row in enumerate(rows):
+                row.id = first + offset
+
+
+def _fill_in_defaults(row: Any) -> None:
+    """Give every column the row left unset its default (or NULL) now, not at the flush.
+
+    The flush puts rows in one executemany only while they set the same columns: an
+    acknowledgement sets fewer columns than the inbound message before it, and a ticket with
+    its fields found more than one without. Same values, written as the INSERT would have.
+    """
+    state = inspect(row)
+    for attribute in state.mapper.column_attrs:
+        column = attribute.columns[0]
+        if (
+            attribute.key in state.dict
+            or column.primary_key
+            or column.foreign_keys  # set from the related row at the flush
+            or column.server_default
+        ):
+            continue
+        default = column.default
+        if default is None:
+            value = None
+        elif default.is_scalar:
+            value = default.arg
+        elif default.is_callable:
+            value = default.arg(None)
+        else:
+            continue  # a SQL expression: left to the INSERT
+        setattr(row, attribute.key, value)
 
 
 def _allowed(item: JudgedAttachment) -> object:
-
     return replace(
         item.verdict, allowed=True, reason="ok", detail="policy not applied on this desk"
     )
-
-
-def _new_enquiry(
-    analysis: Analysis,
-    mailbox: Mailbox | None,
-    uid: int | None,
-    at: datetime,
-    previous: Ticket | None,
-) -> Outcome:
-    desk = previous.desk if previous is not None and previous.desk.accepts_email else None
-    desk = desk or _desk_for(analysis, mailbox)
-    judged = _judge(desk, analysis)
-    refused = [j for j in judged if not j.verdict.allowed]
-    if refused and desk.attachment_action is AttachmentAction.REJECT:
-        return _reject(desk, analysis, mailbox, uid, at, judged)
-    parsed = analysis.parsed
-    needs_fields = desk.requires_fields and not analysis.fields.complete
-    ticket = services.open_ticket(
-        desk,
-        subject=parsed.subject or "(no subject)",
-        requester_email=parsed.from_address,
-        requester_name=parsed.from_name,
-        channel=Channel.EMAIL,
-        status=TicketStatus.AWAITING_INFORMATION if needs_fields else TicketStatus.NEW,
-        language=analysis.language.reply_language,
-        at=at,
-    )
-    ticket.language_code = analysis.language.code
-    ticket.previous_ticket = previous
-    services.apply_fields(ticket, analysis.fields, at=at)
-    message = _store_message(analysis, mailbox, uid, at, ticket, judged)
-    if not needs_fields:
-        services.start_clock(ticket, at)
-    _acknowledge(ticket, analysis, at, refused, needs_fields)
-    audit.record("mail.received", ticket, None, at, message_id=analysis.message_id)
-    return Outcome("new_ticket", ticket.id, message.id)
-
-
-def _follow_up(
-    ticket: Ticket, analysis: Analysis, mailbox: Mailbox | None, uid: int | None, at: datetime
-) -> Outcome:
-    judged = _judge(ticket.desk, analysis)
-    message = _store_message(analysis, mailbox, uid, at, ticket, judged)
-    services.apply_fields(ticket, analysis.fields, at=at)
-    ticket.updated_at = at
-    if not services.complete_if_ready(ticket, at=at):
-        services.customer_replied(ticket, at=at)
-    refused = [j for j in judged if not j.verdict.allowed]
-    if refused and _may_reply(analysis, at):
-        _reply("refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused))
-    audit.record("mail.follow_up", ticket, None, at, message_id=analysis.message_id)
-    return Outcome("follow_up", ticket.id, message.id)
-
-
-def _reject(
-    desk: Desk,
-    analysis: Analysis,
-    mailbox: Mailbox | None,
-    uid: int | None,
-    at: datetime,
-    judged: list[JudgedAttachment],
-) -> Outcome:
-    """Refuse the whole message: keep it (quarantined) and tell the sender why."""
-    message = _store_message(analysis, mailbox, uid, at, None, judged)
-    message.refused = True
-    stores().quarantine.put(stores().raw.get(analysis.parsed.sha256), sync=False)
-    refused = [j for j in judged if not j.verdict.allowed]
-    if _may_reply(analysis, at):
-        _reply("refused", desk, None, analysis, at, refused=refused_files(refused))
-    audit.record(
-        "mail.refused",
-        None,
-        None,
-        at,
-        message_id=analysis.message_id,
-        desk=desk.slug,
-        files=[j.attachment.filename for j in refused],
-    )
-    return Outcome("refused", None, message.id)
-
-
-def _file_bounce(
-    analysis: Analysis, mailbox: Mailbox | None, uid: int | None, at: datetime
-) -> Outcome:
-    """A delivery report for one of our messages joins that message's ticket."""
-    parsed = analysis.parsed
-    ticket_id = None
-    if parsed.bounced_message_id:
-        ticket_id = db.session.scalar(
-            select(Message.ticket_id).where(Message.message_id == parsed.bounced_message_id)
-        )
-    ticket = db.session.get(Ticket, ticket_id) if ticket_id is not None else None
-    message = _store_message(analysis, mailbox, uid, at, ticket, [])
-    message.auto_generated = True
-    if ticket is not None:
-        audit.record("mail.bounce", ticket, None, at, recipients=list(parsed.bounced_recipients))
-    return Outcome("bounce", ticket_id, message.id)
-
-
-def _store_message(
-    analysis: Analysis,
-    mailbox: Mailbox | None,
-    uid: int | None,
-    at: datetime,
-    ticket: Ticket | None,
-    judged: list[JudgedAttachment],
-) -> Message:
-    parsed = analysis.parsed
-    message = Message(
-        ticket_id=ticket.id if ticket is not None else None,
-        mailbox_id=mailbox.id if mailbox is not None else None,
-        direction=Direction.INBOUND,
-        message_id=analysis.message_id,
-        in_reply_to=parsed.in_reply_to,
-        references=list(parsed.references),
-        from_address=parsed.from_address,
-        from_name=parsed.from_name,
-        to=list(parsed.to),
-        cc=list(parsed.cc),
-        subject=parsed.subject[:500],
-        text=parsed.text,
-        html=parsed.html,
-        raw_sha256=parsed.sha256,
-        imap_uid=uid,
-        auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",
-        oversized=parsed.oversized,
-        received_at=at,
-        created_at=at,
-    )
-    message.attachments = [_attachment_row(item) for item in judged]
-    db.session.add(message)
-    db.session.flush()
-    return message
 
 
 def _attachment_row(item: JudgedAttachment) -> Attachment:
@@ -327,59 +630,4 @@ def _attachment_row(item: JudgedAttachment) -> Attachment:
         inline=part.inline,
         content_id=part.content_id,
         origin=part.origin,
-    )
-
-
-def _may_reply(analysis: Analysis, at: datetime) -> bool:
-    sender = analysis.parsed.from_address
-    if not analysis.may_auto_reply or not sender:
-        return False
-    if not outbox.may_auto_reply(sender, at):
-        log.info("automatic reply to %s suppressed: hourly limit reached", sender)
-        return False
-    return True
-
-
-def _acknowledge(
-    ticket: Ticket,
-    analysis: Analysis,
-    at: datetime,
-    refused: list[JudgedAttachment],
-    needs_fields: bool,
-) -> None:
-    if not _may_reply(analysis, at):
-        return
-    if needs_fields:
-        missing = list(analysis.fields.missing)
-        _reply("missing_fields", ticket.desk, ticket, analysis, at, missing=missing)
-    else:
-        from helpdesk.tickets import sla
-
-        due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
-        _reply("ack", ticket.desk, ticket, analysis, at, due_text=due_text, due_reason=due_reason)
-    if refused and _may_reply(analysis, at):
-        _reply("refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused))
-
-
-def _reply(
-    kind: str,
-    desk: Desk,
-    ticket: Ticket | None,
-    analysis: Analysis,
-    at: datetime,
-    **context: object,
-) -> None:
-    parsed = analysis.parsed
-    queue_reply(
-        kind,
-        desk=desk,
-        ticket=ticket,
-        to=parsed.reply_to or parsed.from_address or "",
-        lang=ticket.language if ticket is not None else analysis.language.reply_language,
-        subject=parsed.subject,
-        in_reply_to=parsed.message_id,
-        references=parsed.references,
-        at=at,
-        requester_name=parsed.from_name,
-        **context,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk import clock
 from helpdesk.extensions import db
-from helpdesk.mail.ingest import ingest_raw
+from helpdesk.mail.ingest import IngestBatch, UnreadableMessage, ingest_raw
 from helpdesk.models import IngestFailure, Mailbox
 from helpdesk.scheduler import leadership_for
 from helpdesk.stores import stores
@@ -57,9 +58,9 @@ class DatabaseSink:
         mailbox = self.mailbox
         return Checkpoint(mailbox.uidvalidity, mailbox.last_uid or 0)
 
-    def store(self, uid: int, raw: bytes) -> str:
-        """Ingest one message in a savepoint; a failure is kept, never raised."""
-        return store_one(raw, self.mailbox, uid)
+    def store_batch(self, messages: Sequence[tuple[int, bytes]]) -> list[str]:
+        """Ingest a batch of (UID, raw bytes); failures are kept, never raised."""
+        return store_batch(messages, self.mailbox)
 
     def commit(self, checkpoint: Checkpoint) -> None:
         """Commit the batch with its checkpoint, then renew the mailbox lock."""
@@ -69,6 +70,39 @@ class DatabaseSink:
         db.session.commit()
         if callable(self._on_commit):
             self._on_commit()
+
+
+def store_batch(messages: Sequence[tuple[int, bytes]], mailbox: Mailbox) -> list[str]:
+    """Ingest a batch in one savepoint; if anything but an unreadable message goes wrong in
+    it, undo the batch and store its messages one at a time, each in its own savepoint."""
+    try:
+        with db.session.begin_nested():
+            return _ingest_batch(messages, mailbox)
+    except Exception as exc:  # noqa: BLE001 - the slow path isolates the message at fault
+        log.warning(
+            "batch of %d messages of %s failed (%s: %s); storing them one at a time",
+            len(messages),
+            mailbox.name,
+            type(exc).__name__,
+            exc,
+        )
+    return [store_one(raw, mailbox, uid) for uid, raw in messages]
+
+
+def _ingest_batch(messages: Sequence[tuple[int, bytes]], mailbox: Mailbox) -> list[str]:
+    batch = IngestBatch(mailbox, size=len(messages))
+    analyses = [batch.analyse(raw) for _uid, raw in messages]
+    batch.prefetch(analyses, clock.now())
+    outcomes = []
+    for (uid, raw), analysis in zip(messages, analyses, strict=True):
+        try:
+            outcomes.append(batch.ingest(raw, analysis, uid, clock.now()).kind)
+        except UnreadableMessage as exc:
+            log.warning("message uid=%s of %s is unreadable: %s", uid, mailbox.name, exc)
+            record_failure(raw, mailbox, uid, exc)
+            outcomes.append("failed")
+    batch.finish()
+    return outcomes
 
 
 def store_one(raw: bytes, mailbox: Mailbox | None, uid: int | None) -> str:

@@ -12,6 +12,7 @@ from flask import render_template
 from helpdesk import outbox
 from helpdesk.models import Desk, Ticket
 from helpdesk.outbox import OutgoingMail
+from helpdesk.tickets import sla
 from mail_ingest.pipeline import JudgedAttachment
 from mail_ingest.policy import REASON_TEXT
 
@@ -95,7 +96,7 @@ def queue_reply(
     at: datetime | None = None,
     **context: Any,
 ) -> None:
-    """Render an automatic reply and put it in the outbox."""
+    """Render an automatic reply and put it in the outbox (written at the caller's flush)."""
     lang = "ja" if lang == "ja" else "en"
     number = ticket.number if ticket is not None else ""
     text = render(kind, lang, **_context(desk, lang, ticket=ticket, **context))
@@ -110,7 +111,35 @@ def queue_reply(
         references=[*references, *([in_reply_to] if in_reply_to else [])],
         automatic=True,
     )
-    outbox.enqueue(mail, ticket, at)
+    outbox.enqueue(mail, ticket, at, flush=False)
+
+
+def queue_acknowledgement(
+    ticket: Ticket,
+    *,
+    to: str,
+    subject: str,
+    in_reply_to: str | None,
+    references: Sequence[str] = (),
+    at: datetime | None = None,
+    requester_name: str | None = None,
+) -> None:
+    """The acknowledgement of a new ticket (mail or web form): its number and the due time."""
+    due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
+    queue_reply(
+        "ack",
+        desk=ticket.desk,
+        ticket=ticket,
+        to=to,
+        lang=ticket.language,
+        subject=subject,
+        in_reply_to=in_reply_to,
+        references=references,
+        at=at,
+        requester_name=requester_name,
+        due_text=due_text,
+        due_reason=due_reason,
+    )
 
 
 def refused_files(judged: Sequence[JudgedAttachment]) -> list[RefusedFile]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from helpdesk.models.ticket import Ticket
 
 
 class AuditEvent(db.Model):
@@ -24,3 +27,6 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+    # Lets an event name a ticket that is not flushed yet (mail ingestion writes per batch).
+    ticket: Mapped[Ticket | None] = relationship()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.models.types import UTCDateTime, enum_column
+
+if TYPE_CHECKING:
+    from helpdesk.models.message import Message
+    from helpdesk.models.ticket import Ticket
 
 
 class OutboxStatus(enum.Enum):
@@ -45,3 +50,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Set on rows not yet flushed, so a batch of mail is written in one flush.
+    ticket: Mapped[Ticket | None] = relationship()
+    message_row: Mapped[Message | None] = relationship()

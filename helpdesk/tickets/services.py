@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -44,13 +45,19 @@ def open_ticket(
     language: str = "ja",
     actor: User | None = None,
     at: datetime | None = None,
+    number: str | None = None,
+    flush: bool = True,
+    **columns: Any,
 ) -> Ticket:
-    """Create a ticket with its number and first status period."""
+    """Create a ticket with its number and first status period; ``columns`` set more of its
+    fields. Mail ingest passes numbers it took for a whole batch and ``flush=False``, leaving
+    the insert to the batch's one flush."""
     at = at or clock.now()
-    year = clock.to_desk_time(at, desk.timezone).year  # type: ignore[union-attr]
-    prefix = current_app.config["TICKET_NUMBER_PREFIX"]
+    if number is None:
+        year = clock.to_desk_time(at, desk.timezone).year  # type: ignore[union-attr]
+        number = next_ticket_number(db.session, year, current_app.config["TICKET_NUMBER_PREFIX"])
     ticket = Ticket(
-        number=next_ticket_number(db.session, year, prefix),
+        number=number,
         desk=desk,
         subject=subject[:500],
         requester_email=requester_email,
@@ -61,10 +68,12 @@ def open_ticket(
         language=language,
         created_at=at,
         updated_at=at,
+        **columns,
     )
     ticket.status_periods.append(StatusPeriod(status=status, started_at=at))
     db.session.add(ticket)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     audit.record("ticket.opened", ticket, actor, at, status=status.value, channel=channel.value)
     return ticket
 

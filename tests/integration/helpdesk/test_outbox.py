@@ -1,13 +1,21 @@
 """The outbox against a real SMTP server: sent after commit, retried, never sent twice."""
 
 from datetime import timedelta
+from email.policy import compat32
 
 import pytest
 from sqlalchemy import select
 
-from helpdesk import clock
+from helpdesk import clock, outbox
 from helpdesk.models import Message, OutboxMessage, OutboxStatus
-from helpdesk.outbox import OutgoingMail, backoff, deliver_due, enqueue, may_auto_reply
+from helpdesk.outbox import (
+    OutgoingMail,
+    automatic_replies_by_recipient,
+    backoff,
+    deliver_due,
+    enqueue,
+    may_auto_reply,
+)
 
 
 @pytest.fixture
@@ -106,3 +114,36 @@ def test_per_sender_limit_on_automatic_replies(db_session, app):
     assert may_auto_reply("yamada@example.co.jp", clock.now() + timedelta(hours=1, seconds=1))
     enqueue(_mail(automatic=False))  # replies written by agents do not count
     assert may_auto_reply("someone-else@example.co.jp")
+
+
+def test_replies_counted_for_many_recipients_at_once(db_session, app):
+    for _ in range(2):
+        enqueue(_mail(automatic=True))
+    enqueue(_mail(automatic=True, recipient="Other@Example.co.jp"))
+    enqueue(_mail(automatic=False, recipient="other@example.co.jp"))
+    since = clock.now() - timedelta(hours=1)
+    counts = automatic_replies_by_recipient(
+        ["YAMADA@example.co.jp", "other@example.co.jp", "nobody@example.co.jp"], since
+    )
+    assert counts == {"yamada@example.co.jp": 2, "other@example.co.jp": 1}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"sender_name": "ヘルプデスク（在留支援）", "subject": "【受付】 HD-2026-000123 届出①～③"},
+        {"sender_name": "A sender name long enough to need folding " * 2, "automatic": True},
+        {"references": [f"ref{i}.long.message.id@mail.example.co.jp" for i in range(6)]},
+        {"subject": "x" * 120, "in_reply_to": None, "references": []},
+    ],
+)
+def test_rendered_headers_are_what_the_email_package_folds(values):
+    """Short plain headers skip the folding machinery; the bytes are the same as through it."""
+    mail = _mail(**values)
+    at = clock.now()
+    fast = outbox._render(mail, "<fixed@support.example.test>", at)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outbox, "SMTP_COMPAT32", compat32.clone(linesep="\r\n"))
+        folded = outbox._render(mail, "<fixed@support.example.test>", at)
+    assert fast == folded

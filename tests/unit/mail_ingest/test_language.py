@@ -30,7 +30,7 @@ from mail_ingest.language import Language, detect_language
     ],
 )
 def test_detects_language(text: str, code: str) -> None:
-    """Kana means Japanese; other languages come from script checks or langdetect."""
+    """Kana means Japanese; other languages come from script checks or py3langid."""
     assert detect_language(text).code == code
 
 
@@ -60,7 +60,7 @@ def test_english_mail_with_japanese_signature_is_english() -> None:
 
 
 def test_short_plain_english_is_english() -> None:
-    """langdetect guesses wildly on a few words; short ASCII text is English."""
+    """A statistical guess on a few words is wild; short ASCII text is English."""
     assert detect_language("Hello I cannot login.").code == "en"
 
 

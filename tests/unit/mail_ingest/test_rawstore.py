@@ -122,3 +122,17 @@ def test_keys_lists_only_objects(store: RawStore) -> None:
     (store.root / "stray.txt").write_bytes(b"x")
     assert set(store.keys()) == keys
     assert list(RawStore(store.root / "nothing-here").keys()) == []
+
+
+def test_stores_sync_flushes_every_store_at_once(tmp_path, monkeypatch):
+    """One system-wide flush covers all three stores; nothing is left pending."""
+    stores = Stores.under(tmp_path)
+    stores.raw.put(b"raw message", sync=False)
+    stores.quarantine.put(b"refused file", sync=False)
+    calls = []
+    monkeypatch.setattr(rawstore.os, "sync", lambda: calls.append(1))
+    stores.sync()
+    assert calls == [1]
+    assert stores.raw.pending == stores.attachments.pending == stores.quarantine.pending == 0
+    stores.sync()
+    assert calls == [1]
