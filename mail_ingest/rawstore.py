@@ -12,12 +12,14 @@ which are never served.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +43,33 @@ def _check(key: str) -> str:
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise InvalidKeyError(f"not a store key: {key!r}")
     return key
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        syncfs: Callable[[int], int] = ctypes.CDLL(name, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    return syncfs
+
+
+_SYNCFS = _load_syncfs()
+
+
+def sync_filesystem(folder: Path) -> None:
+    """Flush the filesystem that holds ``folder`` to disk: Linux's syncfs, which leaves other
+    filesystems (the database's, say) alone; elsewhere ``os.sync``, which flushes them all."""
+    if _SYNCFS is None:
+        os.sync()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"syncfs({folder}): {os.strerror(err)}")
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -119,11 +148,11 @@ class RawStore:
     def sync(self) -> None:
         """Flush every object written with ``sync=False`` (and its folder entry) to disk."""
         if self._unsynced:
-            os.sync()
+            sync_filesystem(self.root)
             self._unsynced.clear()
 
     def forget_pending(self) -> None:
-        """Count every object as on disk: the caller has just flushed the whole system."""
+        """Count every object as on disk: the caller has just flushed the store's filesystem."""
         self._unsynced.clear()
 
     def get(self, key: str) -> bytes:
@@ -171,12 +200,16 @@ class Stores:
     quarantine: RawStore
 
     def sync(self) -> None:
-        """Flush what any of the three stores wrote without syncing (one os.sync for all)."""
-        stores = (self.raw, self.attachments, self.quarantine)
-        if any(store.pending for store in stores):
-            os.sync()
-            for store in stores:
-                store.forget_pending()
+        """Flush what any of the three stores wrote without syncing: one syncfs for each
+        filesystem they are on (usually one for all three)."""
+        pending = [
+            store for store in (self.raw, self.attachments, self.quarantine) if store.pending
+        ]
+        by_device = {os.stat(store.root).st_dev: store.root for store in pending}
+        for root in by_device.values():
+            sync_filesystem(root)
+        for store in pending:
+            store.forget_pending()
 
     @classmethod
     def under(cls, root: Path) -> Stores:

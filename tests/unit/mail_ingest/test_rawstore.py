@@ -124,15 +124,31 @@ def test_keys_lists_only_objects(store: RawStore) -> None:
     assert list(RawStore(store.root / "nothing-here").keys()) == []
 
 
-def test_stores_sync_flushes_every_store_at_once(tmp_path, monkeypatch):
-    """One system-wide flush covers all three stores; nothing is left pending."""
+def test_stores_sync_flushes_their_filesystem_once(tmp_path, monkeypatch):
+    """One flush of the filesystem covers all three stores; nothing is left pending."""
     stores = Stores.under(tmp_path)
     stores.raw.put(b"raw message", sync=False)
     stores.quarantine.put(b"refused file", sync=False)
     calls = []
-    monkeypatch.setattr(rawstore.os, "sync", lambda: calls.append(1))
+    monkeypatch.setattr(rawstore, "sync_filesystem", calls.append)
     stores.sync()
-    assert calls == [1]
+    assert calls in ([stores.raw.root], [stores.quarantine.root])  # same filesystem: one call
     assert stores.raw.pending == stores.attachments.pending == stores.quarantine.pending == 0
     stores.sync()
-    assert calls == [1]
+    assert len(calls) == 1
+
+
+@pytest.mark.skipif(rawstore._SYNCFS is None, reason="no syncfs in this C library")
+def test_sync_uses_syncfs_not_a_system_wide_flush(store, monkeypatch):
+    """On Linux only the store's filesystem is flushed: os.sync (every disk) is not called."""
+    monkeypatch.setattr(rawstore.os, "sync", lambda: pytest.fail("os.sync called"))
+    store.put(b"some bytes", sync=False)
+    store.sync()
+    assert store.pending == 0
+    assert rawstore.sync_filesystem(store.root) is None
+
+
+def test_syncfs_failure_is_an_error_naming_the_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(rawstore, "_SYNCFS", lambda fd: -1)
+    with pytest.raises(OSError, match=str(tmp_path)):
+        rawstore.sync_filesystem(tmp_path)
