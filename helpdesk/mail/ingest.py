@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk import audit, clock, outbox
 from helpdesk.extensions import db
-from helpdesk.mail.replies import queue_acknowledgement, queue_reply, refused_files
+from helpdesk.mail.replies import acknowledgement_context, queue_reply, refused_files
 from helpdesk.models import (
     Attachment,
     AuditEvent,
@@ -497,22 +497,11 @@ class IngestBatch:
     ) -> None:
         if not self._may_reply(analysis):
             return
-        parsed = analysis.parsed
         if needs_fields:
             missing = list(analysis.fields.missing)
             self._reply("missing_fields", ticket.desk, ticket, analysis, at, missing=missing)
         else:
-            to = self._reply_to(analysis)
-            queue_acknowledgement(
-                ticket,
-                to=to,
-                subject=parsed.subject,
-                in_reply_to=parsed.message_id,
-                references=parsed.references,
-                at=at,
-                requester_name=parsed.from_name,
-            )
-            self.replies[to.lower()] += 1
+            self._reply("ack", ticket.desk, ticket, analysis, at, **acknowledgement_context(ticket))
         if refused and self._may_reply(analysis):
             self._reply(
                 "refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused)

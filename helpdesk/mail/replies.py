@@ -125,7 +125,6 @@ def queue_acknowledgement(
     requester_name: str | None = None,
 ) -> None:
     """The acknowledgement of a new ticket (mail or web form): its number and the due time."""
-    due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
     queue_reply(
         "ack",
         desk=ticket.desk,
@@ -137,9 +136,14 @@ def queue_acknowledgement(
         references=references,
         at=at,
         requester_name=requester_name,
-        due_text=due_text,
-        due_reason=due_reason,
+        **acknowledgement_context(ticket),
     )
+
+
+def acknowledgement_context(ticket: Ticket) -> dict[str, str | None]:
+    """What an acknowledgement says beyond the number: by when, and why then, in its language."""
+    due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
+    return {"due_text": due_text, "due_reason": due_reason}
 
 
 def refused_files(judged: Sequence[JudgedAttachment]) -> list[RefusedFile]:
