@@ -3,6 +3,7 @@ failed messages. Every view is for admins only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,16 +167,23 @@ def user_edit(user_id: int) -> str | Response:
 def user_active(user_id: int) -> Response:
     """Deactivate or reactivate an account (the button says which)."""
     user = db.get_or_404(User, user_id)
-    form = ActiveForm()
-    if form.validate_on_submit():
-        try:
-            services.set_active(user, form.active.data == "1", _actor())
-        except services.AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"{user.email} is now {'active' if user.active else 'deactivated'}.", "success")
+    _toggle_active(user.email, lambda active: services.set_active(user, active, _actor()))
     return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+def _toggle_active(name: str, apply: Callable[[bool], None]) -> None:
+    """Run the deactivate / reactivate button's choice; say what happened or why not."""
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        return
+    active = form.active.data == "1"
+    try:
+        apply(active)
+    except services.AdminError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{name} is now {'active' if active else 'deactivated'}.", "success")
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -237,15 +245,7 @@ def desk_new() -> str | Response:
 def desk_active(desk_id: int) -> Response:
     """Deactivate or reactivate a desk (the button says which)."""
     desk = db.get_or_404(Desk, desk_id)
-    form = ActiveForm()
-    if form.validate_on_submit():
-        try:
-            services.set_desk_active(desk, form.active.data == "1", _actor())
-        except services.AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"{desk.name} is now {'active' if desk.active else 'deactivated'}.", "success")
+    _toggle_active(desk.name, lambda active: services.set_desk_active(desk, active, _actor()))
     return redirect(url_for("admin.desk_edit", desk_id=desk.id))
 
 
