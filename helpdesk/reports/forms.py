@@ -9,6 +9,7 @@ from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
+from helpdesk.reports.queries import DIMENSIONS
 from helpdesk.reports.services import LANGUAGES, ReportRequest
 
 DEFAULT_DAYS = 30
@@ -16,7 +17,8 @@ MAX_DAYS = 366 * 2
 
 
 class ReportForm(FlaskForm):
-    """Period (desk-local dates, inclusive), desks and label language."""
+    """Period (desk-local dates, inclusive), desks, label language and the SLA grouping the
+    page shows (one at a time; the downloads of the whole report carry all of them)."""
 
     class Meta:
         csrf = False
@@ -26,6 +28,9 @@ class ReportForm(FlaskForm):
     desk = SelectMultipleField("Desks", coerce=int, validators=[Optional()])
     lang = SelectField(
         "Language", choices=[SelectChoice(code, code) for code in LANGUAGES], default="en"
+    )
+    group = SelectField(
+        "Grouping", choices=[SelectChoice(d, d) for d in DIMENSIONS], default=DIMENSIONS[0]
     )
 
     def validate_date_to(self, field: DateField) -> None:

@@ -1,10 +1,17 @@
 """Select builders for the managers' reports: every figure is aggregated in the database.
 
 Business minutes are read as the SLA engine stored them; nothing here recomputes a calendar.
-Percentiles are continuous (linear interpolation, PostgreSQL's ``percentile_cont``). SQLite has
-no percentile function, so there the same figure comes from window functions over a histogram of
-the minutes (one row per distinct value and group): the ranks below and above the percentile's
-position are found from running counts and interpolated in SQL.
+Percentiles are continuous (linear interpolation, as PostgreSQL's ``percentile_cont``) and are
+computed the same way on both databases. Per desk, each is the value at its rank, read from an
+index ordered by (desk, measure) with LIMIT/OFFSET (:func:`ranked_percentiles`). By any other
+grouping, from a histogram of the minutes (one row per distinct value and group): the ranks
+below and above the percentile's position are found from running counts and interpolated in SQL
+(:func:`metric_percentiles`). Sorting every group's tickets (``percentile_cont``) cost seconds
+per grouping at a million tickets.
+
+Desk-local days and weeks are integer arithmetic on the epoch plus the zone's UTC offset (a CASE
+over the period's offset changes, found once in Python); months and the daily volume compare
+instants with boundaries computed once from the zone's rules. No time-zone conversion per row.
 """
 
 from __future__ import annotations
@@ -12,29 +19,34 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Select,
     String,
     and_,
     case,
     cast,
+    column,
     func,
     literal,
     literal_column,
     not_,
     or_,
     select,
-    tuple_,
     union_all,
+    values,
 )
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from helpdesk.models import Attachment, Mailbox, Message, Ticket
+from helpdesk.models.types import UTCDateTime
 
 # Percentiles as exact fractions (numerator, denominator), so SQLite's integer arithmetic finds
 # the same ranks as PostgreSQL's floating point.
@@ -50,6 +62,7 @@ METRICS: dict[str, Any] = {
     "awaiting_information": Ticket.awaiting_information_minutes,
 }
 DIMENSIONS = ("desk", "agent", "week", "month", "channel", "language")
+EPOCH_DAY = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -68,64 +81,117 @@ class Scope:
         return self.dialect == "postgresql"
 
 
-def offset_seconds(scope: Scope) -> int:
-    """The zone's UTC offset over the period; local dates are computed with this fixed offset
-    (Asia/Tokyo has none), so a period spanning an offset change is refused."""
+def utc_offsets(scope: Scope) -> list[tuple[datetime, int]]:
+    """The zone's UTC offsets over the period: (instant it starts applying, seconds east of UTC).
+
+    The first piece starts at ``scope.start``; a zone without daylight saving time (Asia/Tokyo)
+    has one piece. Offsets are sampled daily and each change is pinned to its second by bisection.
+    """
     zone = ZoneInfo(scope.timezone)
-    offsets = {scope.start.astimezone(zone).utcoffset(), scope.end.astimezone(zone).utcoffset()}
-    if len(offsets) != 1:
-        raise ValueError(f"a report cannot span a UTC offset change of {scope.timezone}")
-    return int(offsets.pop().total_seconds())  # type: ignore[union-attr]
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(zone).utcoffset()
+        assert delta is not None  # a ZoneInfo always knows its offset
+        return int(delta.total_seconds())
+
+    pieces = [(scope.start, offset(scope.start))]
+    last = scope.end - timedelta(seconds=1)
+    at = scope.start
+    while at < last:
+        probe = min(at + timedelta(days=1), last)
+        if offset(probe) != pieces[-1][1]:
+            low, high = at, probe  # offset(low) is the current piece's, offset(high) is not
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if offset(middle) == pieces[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            pieces.append((high, offset(high)))
+        at = probe
+    return pieces
 
 
-def _sqlite_offset(scope: Scope) -> str:
-    """The zone's UTC offset as a SQLite date modifier."""
-    return f"{offset_seconds(scope) // 60:+d} minutes"
+def epoch_seconds(column: Any, scope: Scope) -> ColumnElement[Any]:
+    """Whole seconds since 1970-01-01 UTC of an instant column (floored)."""
+    if scope.postgresql:
+        return cast(func.floor(func.date_part(_inline("epoch"), column)), BigInteger)
+    return cast(func.strftime(_inline("%s"), column), BigInteger)
+
+
+def local_day_number(column: Any, scope: Scope) -> ColumnElement[Any]:
+    """The desk-local date of an instant as days since 1970-01-01 (an integer)."""
+    pieces = utc_offsets(scope)
+    offset: ColumnElement[Any] = _inline(pieces[-1][1])
+    if len(pieces) > 1:
+        whens = [
+            (column < literal(starts, UTCDateTime), _inline(before))
+            for (_, before), (starts, _) in zip(pieces, pieces[1:], strict=False)
+        ]
+        offset = case(*whens, else_=offset)
+    return (epoch_seconds(column, scope) + offset) // _inline(86400)
 
 
 def week_number(column: Any, scope: Scope) -> ColumnElement[Any]:
-    """PostgreSQL: the desk-local week as an integer (Monday = 7 * week - 3 days after
-    1970-01-01, a Thursday); integer arithmetic is much cheaper than date functions."""
-    epoch = cast(func.floor(func.extract("epoch", column)), BigInteger)
-    local_seconds = epoch + _inline(offset_seconds(scope))
-    return (local_seconds // _inline(86400) + _inline(3)) // _inline(7)
+    """The desk-local week as an integer: its Monday is ``7 * week - 3`` days after
+    1970-01-01 (a Thursday)."""
+    return (local_day_number(column, scope) + _inline(3)) // _inline(7)
 
 
 def _inline(value: int | str) -> ColumnElement[Any]:
-    """A constant written into the SQL: GROUPING SETS keys must match the select list
-    textually, which separate bound parameters would not."""
+    """A constant written into the SQL, so that a grouping key repeated in GROUP BY matches
+    the select list textually on PostgreSQL."""
     if isinstance(value, int):
         return literal_column(str(int(value)), BigInteger)
-    if not re.fullmatch(r"[A-Za-z0-9_/+:-]+", value):
+    if not re.fullmatch(r"[A-Za-z0-9_/+:%-]+", value):
         raise ValueError(f"refusing to inline {value!r}")
     return literal_column(f"'{value}'", String)
 
 
-def local_day(column: Any, scope: Scope) -> ColumnElement[Any]:
-    """The desk-local calendar date of an instant."""
-    if scope.postgresql:
-        return func.to_char(func.timezone(scope.timezone, column), "YYYY-MM-DD")
-    return func.date(column, _sqlite_offset(scope))
+def day_of_number(day: int) -> date:
+    """The date of a day number (see :func:`local_day_number`)."""
+    return EPOCH_DAY + timedelta(days=int(day))
 
 
-def week_start(column: Any, scope: Scope) -> ColumnElement[Any]:
-    """The Monday (desk-local) of the week an instant falls in."""
-    if scope.postgresql:
-        local = func.date_trunc("week", func.timezone(scope.timezone, column))
-        return func.to_char(local, "YYYY-MM-DD")
-    return func.date(column, _sqlite_offset(scope), "weekday 0", "-6 days")
+def monday_of_week(week: int) -> date:
+    """The Monday of a week number (see :func:`week_number`)."""
+    return day_of_number(7 * int(week) - 3)
+
+
+def _local_dates(scope: Scope) -> tuple[date, date]:
+    """The first and the last desk-local date of the period."""
+    zone = ZoneInfo(scope.timezone)
+    last = (scope.end - timedelta(microseconds=1)).astimezone(zone).date()
+    return scope.start.astimezone(zone).date(), last
 
 
 def month_start(column: Any, scope: Scope) -> ColumnElement[Any]:
-    """The first day (desk-local) of the month an instant falls in."""
-    if scope.postgresql:
-        local = func.timezone(_inline(scope.timezone), column)
-        return func.to_char(local, _inline("YYYY-MM-01"))
-    return func.date(column, _sqlite_offset(scope), "start of month")
+    """The first day (desk-local, ``YYYY-MM-01``) of the month an instant falls in.
+
+    A CASE comparing the instant with the period's month boundaries (a year has twelve),
+    computed once from the zone's rules: no conversion per row.
+    """
+    zone = ZoneInfo(scope.timezone)
+    first, last = _local_dates(scope)
+    months = [first.replace(day=1)]
+    while months[-1] <= last:
+        year, month = divmod(months[-1].year * 12 + months[-1].month, 12)
+        months.append(date(year, month + 1, 1))
+    # Always a CASE (even for one month): PostgreSQL refuses a constant as a GROUP BY key.
+    whens = [
+        (
+            column < literal(datetime.combine(following, time(), zone), UTCDateTime),
+            _inline(month.isoformat()),
+        )
+        for month, following in zip(months, months[1:], strict=False)
+    ]
+    return case(*whens, else_=_inline(months[-2].isoformat()))
 
 
 def dimension_key(dimension: str, scope: Scope) -> ColumnElement[Any]:
-    """The grouping key of a dimension (desk id, agent id, week, month, channel, language)."""
+    """The grouping key of a dimension (desk id, agent id, week number, month, channel,
+    language)."""
     keys: dict[str, Any] = {
         "desk": Ticket.desk_id,
         "agent": Ticket.assignee_id,
@@ -133,7 +199,7 @@ def dimension_key(dimension: str, scope: Scope) -> ColumnElement[Any]:
         "language": Ticket.language,
     }
     if dimension == "week":
-        return week_start(Ticket.created_at, scope)
+        return week_number(Ticket.created_at, scope)
     if dimension == "month":
         return month_start(Ticket.created_at, scope)
     return keys[dimension]  # type: ignore[no-any-return]
@@ -144,17 +210,20 @@ def on_desks(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return [] if scope.desk_ids is None else [column.in_(scope.desk_ids)]
 
 
-def created_in(scope: Scope) -> list[ColumnElement[bool]]:
-    """Tickets created in the period, on the chosen desks."""
-    return [
-        Ticket.created_at >= scope.start,
-        Ticket.created_at < scope.end,
-        *on_desks(Ticket.desk_id, scope),
-    ]
+def created_in(scope: Scope, by_index: bool = True) -> list[ColumnElement[bool]]:
+    """Tickets created in the period, on the chosen desks.
+
+    ``by_index=False`` for a grouping no index serves: SQLite would otherwise take the period
+    for a selective range and fetch every ticket through the index on created (a random read
+    per row) instead of reading the table once.
+    """
+    created = Ticket.created_at if by_index else _not_an_index_key(Ticket.created_at, scope)
+    return [created >= scope.start, created < scope.end, *on_desks(Ticket.desk_id, scope)]
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
+    """Rows meeting a condition (an aggregate FILTER: cheaper than summing a CASE)."""
+    return func.count().filter(condition)
 
 
 def _first_response_measured() -> ColumnElement[bool]:
@@ -169,7 +238,8 @@ def _resolution_measured() -> ColumnElement[bool]:
 def sla_summary(dimension: str, scope: Scope) -> Rows:
     """Per group: tickets, response-time counts and means, SLA met/decided, breaches."""
     key = dimension_key(dimension, scope).label("key")
-    return select(key, *_summary_columns()).where(*created_in(scope)).group_by(key).order_by(key)
+    where = created_in(scope, by_index=False)
+    return select(key, *_summary_columns()).where(*where).group_by(key).order_by(key)
 
 
 def _summary_columns() -> list[Any]:
@@ -193,41 +263,6 @@ def _summary_columns() -> list[Any]:
     ]
 
 
-def sla_summary_all(scope: Scope) -> Rows:
-    """PostgreSQL: :func:`sla_summary` for every dimension in one pass (GROUPING SETS).
-
-    ``grouping`` tells the dimension of a row: the bit of its own key is clear.
-    """
-    fr, res = Ticket.first_response_minutes, Ticket.resolution_minutes
-    keys = [
-        Ticket.desk_id,
-        Ticket.assignee_id,
-        week_number(Ticket.created_at, scope),
-        month_start(Ticket.created_at, scope),
-        cast(Ticket.channel, String(32)),
-        Ticket.language,
-    ]
-    return (
-        select(
-            func.grouping(*keys).label("grouping"),
-            *[k.label(f"key_{d}") for k, d in zip(keys, DIMENSIONS, strict=True)],
-            *_summary_columns(),
-            func.percentile_cont(0.5).within_group(fr).label("fr_median"),
-            func.percentile_cont(0.9).within_group(fr).label("fr_p90"),
-            func.percentile_cont(0.5).within_group(res).label("res_median"),
-            func.percentile_cont(0.9).within_group(res).label("res_p90"),
-        )
-        .where(*created_in(scope))
-        .group_by(func.grouping_sets(*[tuple_(k) for k in keys]))
-    )
-
-
-def grouping_mask(dimension: str) -> int:
-    """The ``grouping`` value of the rows of one dimension in :func:`sla_summary_all`."""
-    full = (1 << len(DIMENSIONS)) - 1
-    return full ^ (1 << (len(DIMENSIONS) - 1 - DIMENSIONS.index(dimension)))
-
-
 def percentile_cont(fraction: tuple[int, int], value: Any, upto: Any, n: Any) -> Any:
     """Continuous percentile from running counts over a histogram (aggregate over one group).
 
@@ -242,23 +277,27 @@ def percentile_cont(fraction: tuple[int, int], value: Any, upto: Any, n: Any) ->
     return lower + (upper - lower) * share
 
 
-def percentiles(dimension: str, metric: str, scope: Scope) -> Rows:
-    """Per group: median and 90th percentile of a metric, by window functions (for SQLite)."""
+def metric_percentiles(dimension: str, metric: str, scope: Scope) -> Rows:
+    """Per group: median and 90th percentile of a metric, by window functions over a histogram."""
     value = METRICS[metric]
     key = dimension_key(dimension, scope).label("key")
     histogram = (
         select(key, value.label("value"), func.count().label("c"))
-        .where(*created_in(scope), value.is_not(None))
+        .where(*created_in(scope, by_index=False), value.is_not(None))
         .group_by(key, value)
         .cte("histogram")
     )
+    # PostgreSQL sums counts as numeric: back to integers, so the rank arithmetic stays integral.
     running = select(
         histogram.c.key,
         histogram.c.value,
-        func.sum(histogram.c.c)
-        .over(partition_by=histogram.c.key, order_by=histogram.c.value, rows=(None, 0))
-        .label("upto"),
-        func.sum(histogram.c.c).over(partition_by=histogram.c.key).label("n"),
+        cast(
+            func.sum(histogram.c.c).over(
+                partition_by=histogram.c.key, order_by=histogram.c.value, rows=(None, 0)
+            ),
+            BigInteger,
+        ).label("upto"),
+        cast(func.sum(histogram.c.c).over(partition_by=histogram.c.key), BigInteger).label("n"),
     ).cte("running")
     v, upto, n = running.c.value, running.c.upto, running.c.n
     return (
@@ -272,27 +311,49 @@ def percentiles(dimension: str, metric: str, scope: Scope) -> Rows:
     )
 
 
-def metric_percentiles_pg(dimension: str, metric: str, scope: Scope) -> Rows:
-    """Per group: median and 90th percentile of a metric with percentile_cont (PostgreSQL)."""
+def _not_an_index_key(column: Any, scope: Scope) -> Any:
+    """On SQLite, the column behind a unary plus (SQLite's documented hint): its range is
+    then checked on the index in use, not used to choose one. SQLite keeps no statistics on
+    ranges, so it would take a period condition for a selective one and sort a desk's tickets
+    instead of walking the (desk, measure) index in order. PostgreSQL plans from statistics."""
+    if scope.postgresql:
+        return column
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+def ranked_percentiles(metric: str, desk_id: int, n: int, scope: Scope) -> Rows:
+    """Median and 90th percentile of a metric on one desk that has ``n`` values of it.
+
+    Each is read at its rank from the index on (desk, metric, created): the two values from
+    the lower rank on (LIMIT 2 OFFSET rank), interpolated like :func:`percentile_cont`. No
+    sort and no histogram: the database steps along the index to the rank, from the nearer
+    end (the p90 from the top).
+    """
     value = METRICS[metric]
-    key = dimension_key(dimension, scope).label("key")
-    return (
-        select(
-            key,
-            func.percentile_cont(0.5).within_group(value).label("median"),
-            func.percentile_cont(0.9).within_group(value).label("p90"),
-        )
-        .where(*created_in(scope), value.is_not(None))
-        .group_by(key)
-        .order_by(key)
+    created = _not_an_index_key(Ticket.created_at, scope)
+    of_desk = select(value.label("v")).where(
+        Ticket.desk_id == desk_id,
+        value.is_not(None),
+        created >= scope.start,
+        created < scope.end,
     )
 
+    def at(fraction: tuple[int, int]) -> Any:
+        num, den = fraction
+        lower, rest = divmod((n - 1) * num, den)  # 0-based rank of the lower value
+        if 2 * lower < n:
+            pair = of_desk.order_by(value).limit(2).offset(lower)
+        else:  # the same two values counted from the top: the upper one is n - 2 - lower down
+            pair = (
+                of_desk.order_by(value.desc())
+                .limit(min(2, n - lower))
+                .offset(max(n - 2 - lower, 0))
+            )
+        ranked = pair.subquery("ranked")
+        low, high = func.min(ranked.c.v), func.max(ranked.c.v)
+        return select(low + (high - low) * rest * 1.0 / den).scalar_subquery()
 
-def metric_percentiles(dimension: str, metric: str, scope: Scope) -> Rows:
-    """Median and 90th percentile of a metric per group, on either database."""
-    if scope.postgresql:
-        return metric_percentiles_pg(dimension, metric, scope)
-    return percentiles(dimension, metric, scope)
+    return select(at(MEDIAN).label("median"), at(P90).label("p90"))
 
 
 def breaches(scope: Scope, limit: int | None = None) -> Rows:
@@ -320,52 +381,95 @@ def breaches(scope: Scope, limit: int | None = None) -> Rows:
     return query if limit is None else query.limit(limit)
 
 
-def _finished_at() -> ColumnElement[Any]:
-    """When a ticket left the backlog: resolved, or closed without a resolution."""
-    return func.coalesce(Ticket.resolved_at, Ticket.closed_at)
+def _open_at(at: datetime) -> list[ColumnElement[bool]]:
+    """Tickets not finished at an instant, as three disjoint conditions (resolved later;
+    closed later without a resolution; neither), each a range on an index."""
+    return [
+        Ticket.resolved_at >= at,
+        and_(Ticket.resolved_at.is_(None), Ticket.closed_at >= at),
+        and_(Ticket.resolved_at.is_(None), Ticket.closed_at.is_(None)),
+    ]
 
 
 def backlog_at_start(scope: Scope) -> Rows:
     """How many tickets were open when the period began."""
-    finished = _finished_at()
-    return select(func.count()).where(
-        Ticket.created_at < scope.start,
-        or_(finished.is_(None), finished >= scope.start),
-        *on_desks(Ticket.desk_id, scope),
-    )
+    counts = [
+        select(func.count())
+        .where(Ticket.created_at < scope.start, condition, *on_desks(Ticket.desk_id, scope))
+        .scalar_subquery()
+        for condition in _open_at(scope.start)
+    ]
+    return select(counts[0] + counts[1] + counts[2])
 
 
-def flow(scope: Scope, grain: str) -> Rows:
-    """Opened and finished tickets per day or week, with the running net change (backlog delta)."""
-    finished = _finished_at()
-    bucket = local_day if grain == "day" else week_start
-    opened = select(
-        bucket(Ticket.created_at, scope).label("period"),
-        literal(1).label("opened"),
-        literal(0).label("finished"),
-    ).where(*created_in(scope))
-    closed = select(
-        bucket(finished, scope).label("period"),
-        literal(0).label("opened"),
-        literal(1).label("finished"),
-    ).where(finished >= scope.start, finished < scope.end, *on_desks(Ticket.desk_id, scope))
-    events = union_all(opened, closed).subquery("events")
-    per_period = (
-        select(
-            events.c.period,
-            func.sum(events.c.opened).label("opened"),
-            func.sum(events.c.finished).label("finished"),
+def day_bounds(scope: Scope) -> list[tuple[int, datetime, datetime]]:
+    """Every desk-local day of the period: (day number, first instant, first instant of the
+    next day), from the zone's rules (a day may be 23 or 25 hours long)."""
+    zone = ZoneInfo(scope.timezone)
+    first, last = _local_dates(scope)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
+    starts = [datetime.combine(day, time(), zone) for day in days]
+    return [
+        ((day - EPOCH_DAY).days, start, following)
+        for day, start, following in zip(days, starts, starts[1:], strict=False)
+    ]
+
+
+def flow(scope: Scope) -> CompoundSelect:
+    """Opened and finished tickets per desk-local day, with the running net change (backlog
+    delta), and per week: rows of (grain "day" or "week", day or week number, opened,
+    finished, net; net is NULL on week rows).
+
+    Each day's counts are index range counts between the day's first instants (computed once
+    in Python), not a time-zone conversion and a grouping of every ticket.
+    """
+    days = (
+        values(
+            column("day", BigInteger),
+            column("starts", UTCDateTime),
+            column("ends", UTCDateTime),
+            name="days",
         )
-        .group_by(events.c.period)
-        .subquery("per_period")
+        .data(day_bounds(scope))
+        .cte("days")
     )
-    net = per_period.c.opened - per_period.c.finished
-    return select(
-        per_period.c.period,
-        per_period.c.opened,
-        per_period.c.finished,
-        func.sum(net).over(order_by=per_period.c.period).label("net"),
-    ).order_by(per_period.c.period)
+    desks = on_desks(Ticket.desk_id, scope)
+
+    def count(instant: Any, *where: ColumnElement[bool]) -> Any:
+        within = (instant >= days.c.starts, instant < days.c.ends)
+        return select(func.count()).where(*within, *where, *desks).scalar_subquery()
+
+    finished = count(Ticket.resolved_at) + count(Ticket.closed_at, Ticket.resolved_at.is_(None))
+    per_day = (
+        select(
+            days.c.day,
+            count(Ticket.created_at).label("opened"),
+            finished.label("finished"),
+        )
+        .cte("per_day")
+        .prefix_with("MATERIALIZED")
+    )
+    net = per_day.c.opened - per_day.c.finished
+    by_day = select(
+        literal("day").label("grain"),
+        per_day.c.day.label("period"),
+        per_day.c.opened,
+        per_day.c.finished,
+        func.sum(net).over(order_by=per_day.c.day).label("net"),
+    )
+    week = ((per_day.c.day + _inline(3)) // _inline(7)).label("period")
+    by_week = (
+        select(
+            literal("week").label("grain"),
+            week,
+            func.sum(per_day.c.opened),
+            func.sum(per_day.c.finished),
+            literal(None).label("net"),
+        )
+        .group_by(week)
+        .having(func.sum(per_day.c.opened) + func.sum(per_day.c.finished) > 0)
+    )
+    return union_all(by_day, by_week)
 
 
 def backlog_age(
@@ -376,7 +480,6 @@ def backlog_age(
     ``edges[desk_id]`` lists (instant, bucket) from the most recent: a ticket created at or
     after an instant falls in that bucket, one older than every instant in ``oldest``.
     """
-    finished = _finished_at()
     branches = []
     for desk_id, desk_edges in edges.items():
         whens = [(Ticket.created_at >= instant, literal(label)) for instant, label in desk_edges]
@@ -385,31 +488,18 @@ def backlog_age(
     bucket = (case(*branches, else_=literal(oldest)) if branches else literal(oldest)).label(
         "bucket"
     )
+    open_tickets = union_all(
+        *[
+            select(Ticket.desk_id, bucket).where(
+                Ticket.created_at < scope.end, condition, *on_desks(Ticket.desk_id, scope)
+            )
+            for condition in _open_at(scope.end)
+        ]
+    ).subquery("open_tickets")
     return (
-        select(Ticket.desk_id, bucket, func.count().label("tickets"))
-        .where(
-            Ticket.created_at < scope.end,
-            or_(finished.is_(None), finished >= scope.end),
-            *on_desks(Ticket.desk_id, scope),
-        )
-        .group_by(Ticket.desk_id, bucket)
-        .order_by(Ticket.desk_id)
-    )
-
-
-def awaiting_information(scope: Scope) -> Rows:
-    """Per desk: tickets, those that waited for required fields, and the mean wait."""
-    wait = Ticket.awaiting_information_minutes
-    return (
-        select(
-            Ticket.desk_id.label("key"),
-            func.count().label("tickets"),
-            func.count(wait).label("waited"),
-            func.avg(wait).label("mean"),
-        )
-        .where(*created_in(scope))
-        .group_by(Ticket.desk_id)
-        .order_by(Ticket.desk_id)
+        select(open_tickets.c.desk_id, open_tickets.c.bucket, func.count().label("tickets"))
+        .group_by(open_tickets.c.desk_id, open_tickets.c.bucket)
+        .order_by(open_tickets.c.desk_id)
     )
 
 
@@ -432,11 +522,79 @@ def refused_attachments(scope: Scope) -> Rows:
     )
 
 
-def environments(scope: Scope) -> Rows:
-    """Tickets per reported OS family and browser family."""
-    return (
-        select(Ticket.env_os_family, Ticket.env_browser_family, func.count().label("tickets"))
+def desks_and_environments(scope: Scope) -> CompoundSelect:
+    """One pass over the period's tickets grouped by desk and reported environment, rolled up
+    two ways: rows with ``part`` "desk" carry :func:`sla_summary`'s columns per desk (``key``);
+    rows with ``part`` "environment" the tickets per OS family and browser family.
+
+    Counts and sums add up exactly; means are the summed minutes over the summed counts.
+    """
+    fr, res = Ticket.first_response_minutes, Ticket.resolution_minutes
+    wait = Ticket.awaiting_information_minutes
+    fine = (
+        select(
+            Ticket.desk_id,
+            Ticket.env_os_family.label("os"),
+            Ticket.env_browser_family.label("browser"),
+            func.count().label("tickets"),
+            func.count(fr).label("fr_n"),
+            func.sum(fr).label("fr_sum"),
+            _count_if(_first_response_measured()).label("fr_decided"),
+            _count_if(and_(_first_response_measured(), not_(Ticket.first_response_breached))).label(
+                "fr_met"
+            ),
+            func.count(res).label("res_n"),
+            func.sum(res).label("res_sum"),
+            _count_if(_resolution_measured()).label("res_decided"),
+            _count_if(and_(_resolution_measured(), not_(Ticket.resolution_breached))).label(
+                "res_met"
+            ),
+            _count_if(or_(Ticket.first_response_breached, Ticket.resolution_breached)).label(
+                "breaches"
+            ),
+            func.count(wait).label("waited"),
+            func.sum(wait).label("wait_sum"),
+        )
         .where(*created_in(scope))
-        .group_by(Ticket.env_os_family, Ticket.env_browser_family)
-        .order_by(func.count().desc(), Ticket.env_os_family, Ticket.env_browser_family)
+        .group_by(Ticket.desk_id, Ticket.env_os_family, Ticket.env_browser_family)
+        .cte("fine")
+    )
+
+    def total(name: str) -> ColumnElement[Any]:
+        return cast(func.sum(fine.c[name]), BigInteger)
+
+    def mean(minutes: str, count: str) -> ColumnElement[Any]:
+        return func.sum(fine.c[minutes]) * 1.0 / func.nullif(func.sum(fine.c[count]), 0)
+
+    counts = ("fr_n", "fr_decided", "fr_met", "res_n", "res_decided", "res_met", "breaches")
+    by_desk = select(
+        literal("desk").label("part"),
+        fine.c.desk_id.label("key"),
+        literal(None, String).label("os"),
+        literal(None, String).label("browser"),
+        total("tickets").label("tickets"),
+        *[total(name).label(name) for name in counts],
+        mean("fr_sum", "fr_n").label("fr_mean"),
+        mean("res_sum", "res_n").label("res_mean"),
+        total("waited").label("waited"),
+        mean("wait_sum", "waited").label("wait_mean"),
+    ).group_by(fine.c.desk_id)
+    by_environment = select(
+        literal("environment"),
+        literal(None, BigInteger),
+        fine.c.os,
+        fine.c.browser,
+        total("tickets"),
+        *[literal(None, BigInteger) for _ in counts],
+        literal(None),
+        literal(None),
+        literal(None, BigInteger),
+        literal(None),
+    ).group_by(fine.c.os, fine.c.browser)
+    return union_all(by_desk, by_environment).order_by(
+        literal_column("part"),
+        literal_column("key"),
+        literal_column("tickets").desc(),
+        literal_column("os"),
+        literal_column("browser"),
     )

@@ -31,7 +31,6 @@ LANGUAGES = ("en", "ja")
 AGE_BUCKETS: tuple[tuple[int, str], ...] = ((1, "0"), (2, "1"), (5, "2-4"), (10, "5-9"))
 OLDEST_BUCKET = "10+"
 PAGE_BREACH_LIMIT = 200
-EPOCH_DAY = date(1970, 1, 1)
 # How far back to look for open days (a desk closed for longer puts everything in "10+").
 AGE_SEARCH_DAYS = 120
 
@@ -352,47 +351,81 @@ def _percentile_map(dimension: str, metric: str, scope: Scope) -> dict[Any, tupl
     return {key: (median, p90) for key, median, p90 in rows}
 
 
-def _week_of_number(week: int) -> str:
-    """The Monday of an integer week (see queries.week_number) as an ISO date."""
-    return (EPOCH_DAY + timedelta(days=7 * int(week) - 3)).isoformat()
-
-
-def sla_summaries(scope: Scope) -> dict[str, list[dict[str, Any]]]:
-    """Summary rows with medians and p90s for every dimension, keyed by dimension.
-
-    PostgreSQL computes everything in one GROUPING SETS pass with percentile_cont; SQLite
-    runs a summary and two percentile queries per dimension.
+def tune_session(scope: Scope) -> None:
+    """PostgreSQL settings for the report's transaction: no JIT compilation (it took longer
+    than the queries it compiled), and memory enough that grouping by a computed week or month
+    hashes instead of sorting every ticket (the planner cannot tell such a key has few values).
     """
-    result: dict[str, list[dict[str, Any]]] = {d: [] for d in DIMENSIONS}
     if scope.postgresql:
-        # The per-group sorts of percentile_cont stay in memory instead of spilling to disk.
-        db.session.execute(sql_text("SET LOCAL work_mem = '128MB'"))
-        masks = {queries.grouping_mask(d): d for d in DIMENSIONS}
-        for row in db.session.execute(queries.sla_summary_all(scope)).mappings():
-            dimension = masks[row["grouping"]]
-            key = row[f"key_{dimension}"]
-            result[dimension].append(
-                {**row, "key": _week_of_number(key) if dimension == "week" else key}
-            )
-        for rows in result.values():
-            rows.sort(key=lambda r: (r["key"] is None, r["key"]))
-        return result
-    for dimension in DIMENSIONS:
-        fr = _percentile_map(dimension, "first_response", scope)
-        res = _percentile_map(dimension, "resolution", scope)
-        for row in db.session.execute(queries.sla_summary(dimension, scope)).mappings():
-            key = row["key"]
-            fr_median, fr_p90 = fr.get(key, (None, None))
-            res_median, res_p90 = res.get(key, (None, None))
-            result[dimension].append(
-                {
-                    **row,
-                    "fr_median": fr_median,
-                    "fr_p90": fr_p90,
-                    "res_median": res_median,
-                    "res_p90": res_p90,
-                }
-            )
+        db.session.execute(sql_text("SET LOCAL jit = off"))
+        db.session.execute(sql_text("SET LOCAL work_mem = '256MB'"))
+
+
+def summary_rows(dimension: str, scope: Scope) -> list[dict[str, Any]]:
+    """Per group of a dimension: counts, means and SLA outcomes (no percentiles)."""
+    if dimension == "desk":
+        return desks_and_environments(scope)[0]
+    return [dict(r) for r in db.session.execute(queries.sla_summary(dimension, scope)).mappings()]
+
+
+def desks_and_environments(scope: Scope) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The desk summary (with the waits) and the tickets per reported environment, from one
+    pass over the period's tickets."""
+    desks: list[dict[str, Any]] = []
+    environments: list[dict[str, Any]] = []
+    for row in db.session.execute(queries.desks_and_environments(scope)).mappings():
+        (desks if row["part"] == "desk" else environments).append(dict(row))
+    return desks, environments
+
+
+def _ranked_map(
+    metric: str, by_desk: list[dict[str, Any]], count: str, scope: Scope
+) -> dict[Any, tuple[Any, Any]]:
+    """Median and p90 of a metric per desk, each read at its rank (the count is known)."""
+    result: dict[Any, tuple[Any, Any]] = {}
+    for row in by_desk:
+        n = int(row[count] or 0)
+        if n:
+            query = queries.ranked_percentiles(metric, row["key"], n, scope)
+            median, p90 = db.session.execute(query).one()
+            result[row["key"]] = (median, p90)
+    return result
+
+
+def sla_summaries(
+    scope: Scope,
+    dimensions: Sequence[str] = DIMENSIONS,
+    by_desk: list[dict[str, Any]] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Summary rows with medians and p90s for some dimensions, keyed by dimension.
+
+    By desk, percentiles are read at their ranks from per-desk indexes; by any other
+    dimension they come from histograms. ``by_desk`` is the desk summary if already read.
+    """
+    tune_session(scope)
+    result: dict[str, list[dict[str, Any]]] = {}
+    for dimension in dimensions:
+        if dimension == "desk":
+            rows = by_desk if by_desk is not None else summary_rows("desk", scope)
+            fr = _ranked_map("first_response", rows, "fr_n", scope)
+            res = _ranked_map("resolution", rows, "res_n", scope)
+        else:
+            fr = _percentile_map(dimension, "first_response", scope)
+            res = _percentile_map(dimension, "resolution", scope)
+            rows = summary_rows(dimension, scope)
+        result[dimension] = [
+            {
+                **row,
+                "key": queries.monday_of_week(row["key"]).isoformat()
+                if dimension == "week"
+                else row["key"],
+                "fr_median": fr.get(row["key"], (None, None))[0],
+                "fr_p90": fr.get(row["key"], (None, None))[1],
+                "res_median": res.get(row["key"], (None, None))[0],
+                "res_p90": res.get(row["key"], (None, None))[1],
+            }
+            for row in rows
+        ]
     return result
 
 
@@ -470,11 +503,17 @@ def breach_table(scope: Scope, lang: str, limit: int | None = None) -> Table:
     return table
 
 
-def sla_report(request: ReportRequest, breach_limit: int | None = None) -> dict[str, Table]:
-    """The SLA tables: response times and compliance by every dimension, and the breaches."""
+def sla_report(
+    request: ReportRequest,
+    breach_limit: int | None = None,
+    dimensions: Sequence[str] = DIMENSIONS,
+    by_desk: list[dict[str, Any]] | None = None,
+) -> dict[str, Table]:
+    """The SLA tables: response times and compliance by some dimensions (all by default), and
+    the breaches."""
     scope = scope_for(request)
-    summaries = sla_summaries(scope)
-    tables = {f"sla_by_{d}": sla_table(d, summaries[d], request.lang) for d in DIMENSIONS}
+    summaries = sla_summaries(scope, dimensions, by_desk)
+    tables = {f"sla_by_{d}": sla_table(d, summaries[d], request.lang) for d in dimensions}
     tables["breaches"] = breach_table(scope, request.lang, breach_limit)
     return tables
 
@@ -488,18 +527,21 @@ def _days(scope: Scope) -> list[date]:
 def volume_tables(scope: Scope, lang: str) -> tuple[Table, Table]:
     """Opened, resolved and backlog per day (every day of the period), and per week."""
     base = db.session.scalar(queries.backlog_at_start(scope)) or 0
-    per_day = {str(r.period): r for r in db.session.execute(queries.flow(scope, "day"))}
+    flow = db.session.execute(queries.flow(scope)).all()
+    per_day = {queries.day_of_number(r.period): r for r in flow if r.grain == "day"}
+    per_week = sorted((r for r in flow if r.grain == "week"), key=lambda r: int(r.period))
     daily = _table("volume_daily", ("day", "opened", "resolved", "backlog"), lang)
     net = 0
     for day in _days(scope):
-        row = per_day.get(day.isoformat())
+        row = per_day.get(day)
         if row is not None:
             net = int(row.net)
         opened, finished = (int(row.opened), int(row.finished)) if row is not None else (0, 0)
         daily.rows.append(Row([day.isoformat(), opened, finished, base + net]))
     weekly = _table("volume_weekly", ("week", "opened", "resolved"), lang)
-    for r in db.session.execute(queries.flow(scope, "week")):
-        weekly.rows.append(Row([str(r.period), int(r.opened), int(r.finished)]))
+    for r in per_week:
+        monday = queries.monday_of_week(r.period).isoformat()
+        weekly.rows.append(Row([monday, int(r.opened), int(r.finished)]))
     return daily, weekly
 
 
@@ -553,26 +595,36 @@ def backlog_age_table(scope: Scope, lang: str, now: datetime) -> Table:
     return table
 
 
-def intake_tables(scope: Scope, lang: str) -> list[Table]:
-    """Enquiries missing required fields, refused attachments and reported environments."""
+def intake_tables(
+    scope: Scope,
+    lang: str,
+    read: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> list[Table]:
+    """Enquiries missing required fields, refused attachments and reported environments.
+
+    ``read`` is :func:`desks_and_environments` if already read (the desk summary counts the
+    waits).
+    """
     labels = text(lang)
     names = _desk_names(lang)
-    waits = _percentile_map("desk", "awaiting_information", scope)
+    tune_session(scope)
+    rows, environments = read if read is not None else desks_and_environments(scope)
+    waits = _ranked_map("awaiting_information", rows, "waited", scope)
     awaiting = _table(
         "awaiting_information",
         ("desk", "tickets", "waited", "waited_pct", "wait_mean_h", "wait_median_h", "wait_p90_h"),
         lang,
     )
-    for r in db.session.execute(queries.awaiting_information(scope)):
-        median, p90 = waits.get(r.key, (None, None))
+    for r in rows:
+        median, p90 = waits.get(r["key"], (None, None))
         awaiting.rows.append(
             Row(
                 [
-                    names.get(r.key, str(r.key)),
-                    r.tickets,
-                    r.waited,
-                    _percent(r.waited, r.tickets),
-                    _hours(r.mean),
+                    names.get(r["key"], str(r["key"])),
+                    r["tickets"],
+                    r["waited"],
+                    _percent(r["waited"], r["tickets"]),
+                    _hours(r["wait_mean"]),
                     _hours(median),
                     _hours(p90),
                 ]
@@ -582,16 +634,9 @@ def intake_tables(scope: Scope, lang: str) -> list[Table]:
     for r in db.session.execute(queries.refused_attachments(scope)):
         refused.rows.append(Row([r.detected_type or labels["unknown"], r.reason, r.files]))
     envs = _table("environments", ("os", "browser", "tickets"), lang)
-    for r in db.session.execute(queries.environments(scope)):
-        envs.rows.append(
-            Row(
-                [
-                    r.env_os_family or labels["unknown"],
-                    r.env_browser_family or labels["unknown"],
-                    r.tickets,
-                ]
-            )
-        )
+    for r in environments:
+        cells = [r["os"] or labels["unknown"], r["browser"] or labels["unknown"], r["tickets"]]
+        envs.rows.append(Row(cells))
     return [awaiting, refused, envs]
 
 
@@ -601,21 +646,17 @@ def _column(table: Table, key: str) -> list[Any]:
 
 
 def charts(tables: dict[str, Table], lang: str) -> dict[str, dict[str, Any]]:
-    """Chart.js-ready series: weekly trend, daily volume, compliance by desk, backlog age."""
+    """Chart.js-ready series: weekly trend, daily volume, compliance by desk, backlog age.
+
+    The trend needs the weekly SLA table and the compliance chart the table by desk; a page
+    showing another grouping goes without them.
+    """
     labels = text(lang)
-    week, daily, by_desk, age = (
-        tables["sla_by_week"],
-        tables["volume_daily"],
-        tables["sla_by_desk"],
-        tables["backlog_age"],
-    )
-    fr_met = _column(by_desk, "fr_met_pct")
-    res_met = _column(by_desk, "res_met_pct")
-    age_desks = list(dict.fromkeys(_column(age, "desk")))
-    age_buckets = list(dict.fromkeys(_column(age, "age")))
-    counts = {(row.cells[0], row.cells[1]): row.cells[2] for row in age.rows}
-    return {
-        "trend": {
+    daily, age = tables["volume_daily"], tables["backlog_age"]
+    result: dict[str, dict[str, Any]] = {}
+    if "sla_by_week" in tables:
+        week = tables["sla_by_week"]
+        result["trend"] = {
             "type": "line",
             "title": labels["trend"],
             "labels": _column(week, "group"),
@@ -623,18 +664,22 @@ def charts(tables: dict[str, Table], lang: str) -> dict[str, dict[str, Any]]:
                 {"label": labels["median_fr_h"], "data": _column(week, "fr_median_h")},
                 {"label": labels["median_res_h"], "data": _column(week, "res_median_h")},
             ],
-        },
-        "volume": {
-            "type": "bar",
-            "title": labels["volume"],
-            "labels": _column(daily, "day"),
-            "datasets": [
-                {"label": labels["opened"], "data": _column(daily, "opened")},
-                {"label": labels["resolved"], "data": _column(daily, "resolved")},
-                {"label": labels["backlog"], "data": _column(daily, "backlog"), "type": "line"},
-            ],
-        },
-        "compliance": {
+        }
+    result["volume"] = {
+        "type": "bar",
+        "title": labels["volume"],
+        "labels": _column(daily, "day"),
+        "datasets": [
+            {"label": labels["opened"], "data": _column(daily, "opened")},
+            {"label": labels["resolved"], "data": _column(daily, "resolved")},
+            {"label": labels["backlog"], "data": _column(daily, "backlog"), "type": "line"},
+        ],
+    }
+    if "sla_by_desk" in tables:
+        by_desk = tables["sla_by_desk"]
+        fr_met = _column(by_desk, "fr_met_pct")
+        res_met = _column(by_desk, "res_met_pct")
+        result["compliance"] = {
             "type": "bar",
             "stacked": True,
             "title": labels["compliance"],
@@ -645,18 +690,21 @@ def charts(tables: dict[str, Table], lang: str) -> dict[str, dict[str, Any]]:
                 {"label": labels["res_met"], "data": res_met, "stack": "res"},
                 {"label": labels["res_breached"], "data": _rest(res_met), "stack": "res"},
             ],
-        },
-        "backlog_age": {
-            "type": "bar",
-            "stacked": True,
-            "title": labels["backlog_age"],
-            "labels": age_buckets,
-            "datasets": [
-                {"label": desk, "data": [counts.get((desk, b), 0) for b in age_buckets]}
-                for desk in age_desks
-            ],
-        },
+        }
+    age_desks = list(dict.fromkeys(_column(age, "desk")))
+    age_buckets = list(dict.fromkeys(_column(age, "age")))
+    counts = {(row.cells[0], row.cells[1]): row.cells[2] for row in age.rows}
+    result["backlog_age"] = {
+        "type": "bar",
+        "stacked": True,
+        "title": labels["backlog_age"],
+        "labels": age_buckets,
+        "datasets": [
+            {"label": desk, "data": [counts.get((desk, b), 0) for b in age_buckets]}
+            for desk in age_desks
+        ],
     }
+    return result
 
 
 def _rest(shares: list[float | None]) -> list[float | None]:
@@ -665,18 +713,24 @@ def _rest(shares: list[float | None]) -> list[float | None]:
 
 
 def build_report(
-    request: ReportRequest, now: datetime | None = None, breach_limit: int | None = None
+    request: ReportRequest,
+    now: datetime | None = None,
+    breach_limit: int | None = None,
+    dimensions: Sequence[str] = DIMENSIONS,
 ) -> Report:
-    """The whole report: SLA tables, volume and backlog, intake quality, and chart series."""
+    """The report: SLA tables by some dimensions (all by default: the exports), volume and
+    backlog, intake quality, and chart series."""
     now = now or clock.now()
     scope = scope_for(request)
     lang = request.lang
-    tables = sla_report(request, breach_limit)
+    tune_session(scope)
+    read = desks_and_environments(scope)
+    tables = sla_report(request, breach_limit, dimensions, read[0])
     daily, weekly = volume_tables(scope, lang)
     tables[daily.name], tables[weekly.name] = daily, weekly
     age = backlog_age_table(scope, lang, now)
     tables[age.name] = age
-    for table in intake_tables(scope, lang):
+    for table in intake_tables(scope, lang, read):
         tables[table.name] = table
     names = _desk_names(lang)
     desk_names = (

@@ -15,6 +15,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Role
 from helpdesk.reports import export, services
 from helpdesk.reports.forms import ReportForm, report_request
+from helpdesk.reports.queries import DIMENSIONS
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -53,16 +54,33 @@ def _stem(req: services.ReportRequest) -> str:
     return f"report-{req.date_from.isoformat()}-{req.date_to.isoformat()}"
 
 
+def _tabs(group: str, args: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """One tab per SLA grouping: its label, its URL and whether it is shown."""
+    labels = services.text(lang)
+    return [
+        {
+            "label": labels[f"sla_by_{dimension}"],
+            "url": url_for("reports.index", **{**args, "group": dimension}),
+            "active": dimension == group,
+        }
+        for dimension in DIMENSIONS
+    ]
+
+
 @bp.route("/")
 @role_required(Role.MANAGER)
 def index() -> Any:
-    """The report page: filters, charts and every table with its CSV download."""
+    """The report page: filters, charts, the SLA table of one grouping (a tab) and every other
+    table, each with its CSV download."""
     form = _form()
     if not form.validate():
         labels = services.text("en")
         return render_template("reports/index.html", form=form, report=None, labels=labels), 400
     req = report_request(form, _today())
-    report = services.build_report(req, breach_limit=services.PAGE_BREACH_LIMIT)
+    group = form.group.data or DIMENSIONS[0]
+    report = services.build_report(
+        req, breach_limit=services.PAGE_BREACH_LIMIT, dimensions=(group,)
+    )
     args: dict[str, Any] = request.args.to_dict(flat=False)
     downloads = {name: url_for("reports.table_csv", name=name, **args) for name in report.tables}
     return render_template(
@@ -70,6 +88,7 @@ def index() -> Any:
         form=form,
         report=report,
         labels=services.text(req.lang),
+        tabs=_tabs(group, args, req.lang),
         downloads=downloads,
         xlsx_url=url_for("reports.whole_xlsx", **args),
         json_url=url_for("reports.whole_json", **args),
@@ -79,9 +98,12 @@ def index() -> Any:
 @bp.route("/<name>.csv")
 @role_required(Role.MANAGER)
 def table_csv(name: str) -> Response:
-    """One table of the report as CSV."""
+    """One table of the report as CSV (an SLA table computes only its own grouping)."""
     req = _request_or_400()
-    report = services.build_report(req)
+    dimension = name.removeprefix("sla_by_")
+    if name.startswith("sla_by_") and dimension not in DIMENSIONS:
+        abort(404)
+    report = services.build_report(req, dimensions=(dimension,) if dimension != name else ())
     if name not in report.tables:
         abort(404)
     return _download(export.table_csv(report.tables[name]), export.CSV_MIMETYPE, f"{name}.csv")

@@ -60,7 +60,24 @@ def test_report_page_draws_its_charts(
     page.goto(f"{base}/reports/?{QUERY}&lang=ja")
 
     assert page.locator("h1").inner_text().startswith("レポート")
-    for name in ("trend", "volume", "compliance", "backlog_age"):
+    # The page shows one SLA grouping at a time: by desk first, with its compliance chart.
+    assert page.locator("#sla_by_desk").count() == 1
+    assert page.locator("#sla_by_agent").count() == 0
+    _assert_drawn(page, ("volume", "compliance", "backlog_age"))
+    page.click(".report-tabs a:has-text('週別SLA')")
+    page.wait_for_load_state()
+    assert page.locator("#sla_by_week").count() == 1
+    assert page.locator("#sla_by_desk").count() == 0
+    _assert_drawn(page, ("trend", "volume", "backlog_age"))
+    assert page.locator("#breaches a[href^='/tickets/']").count() == 4
+    path = screenshot(page, "reports")
+    assert path.stat().st_size > 10_000
+    assert problems == []
+
+
+def _assert_drawn(page: Any, names: tuple[str, ...]) -> None:
+    """Each named chart has a sizeable canvas that Chart.js drew on."""
+    for name in names:
         canvas = page.locator(f"canvas[data-chart={name}]")
         box = canvas.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 100, name
@@ -70,7 +87,3 @@ def test_report_page_draws_its_charts(
             name,
         )
         assert drawn, name
-    assert page.locator("#breaches a[href^='/tickets/']").count() == 4
-    path = screenshot(page, "reports")
-    assert path.stat().st_size > 10_000
-    assert problems == []

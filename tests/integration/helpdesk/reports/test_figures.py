@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -756,3 +756,58 @@ def test_weekly_report_covers_the_previous_week(app, known):
     assert "System operation helpdesk" in weekly.text
     assert f"http://127.0.0.1:5000/tickets/{known['tickets']['A2'].id}" in weekly.text
     assert weekly.xlsx[:2] == b"PK"
+
+
+def test_the_page_shows_one_grouping_at_a_time(client, make, login_as, known):
+    login_as(make.user(Role.MANAGER))
+    query = "?date_from=2025-12-01&date_to=2026-01-31"
+    html = client.get("/reports/" + query).get_data(as_text=True)
+    assert 'id="sla_by_desk"' in html and 'id="sla_by_agent"' not in html
+    assert 'class="report-tabs"' in html and "group=week" in html
+    html = client.get("/reports/" + query + "&group=agent").get_data(as_text=True)
+    assert 'id="sla_by_agent"' in html and 'id="sla_by_desk"' not in html
+    assert "Sato" in html
+    assert client.get("/reports/" + query + "&group=nonsense").status_code == 400
+    body = client.get("/reports/sla_by_week.csv" + query).data.decode("utf-8-sig")
+    weeks = {row[0]: row[1] for row in csv.reader(io.StringIO(body))}
+    assert weeks["2025-12-01"] == "6"
+    assert client.get("/reports/sla_by_nonsense.csv" + query).status_code == 404
+
+
+def test_percentiles_read_at_their_rank_match_the_histograms(app, known):
+    from helpdesk.reports import queries
+
+    with app.test_request_context():
+        scope = services.scope_for(_request())
+        by_desk = {r["key"]: r for r in services.sla_summaries(scope, ("desk",))["desk"]}
+        for metric, prefix in (("first_response", "fr"), ("resolution", "res")):
+            histogram = db.session.execute(queries.metric_percentiles("desk", metric, scope))
+            for key, median, p90 in histogram:
+                assert by_desk[key][f"{prefix}_median"] == pytest.approx(median)
+                assert by_desk[key][f"{prefix}_p90"] == pytest.approx(p90)
+
+
+def test_days_weeks_and_months_follow_a_zone_with_summer_time(app, make, monkeypatch):
+    monkeypatch.setitem(app.config, "TIMEZONE", "Europe/London")
+    desk = make.desk()
+    # 23:30 UTC on 30 June is 00:30 on 1 July in British Summer Time; 00:30 UTC on Saturday
+    # 1 March is 00:30 GMT. The period spans the change to summer time (30 March).
+    make.ticket(desk, at=datetime(2025, 6, 30, 23, 30, tzinfo=UTC))
+    make.ticket(desk, at=datetime(2025, 3, 1, 0, 30, tzinfo=UTC))
+    request = ReportRequest(date(2025, 3, 1), date(2025, 7, 31), (desk.id,))
+    with app.test_request_context():
+        report = services.build_report(request, now=datetime(2025, 8, 1, tzinfo=UTC))
+    daily = {row.cells[0]: row.cells[1] for row in report.tables["volume_daily"].rows}
+    assert len(daily) == 153
+    assert (daily["2025-03-01"], daily["2025-06-30"], daily["2025-07-01"]) == (1, 0, 1)
+    assert sum(daily.values()) == 2
+    assert {k: v[0] for k, v in _rows(report.tables["sla_by_month"]).items()} == {
+        "2025-03": 1,
+        "2025-07": 1,
+    }
+    assert {k: v[0] for k, v in _rows(report.tables["sla_by_week"]).items()} == {
+        "2025-02-24": 1,
+        "2025-06-30": 1,
+    }
+    weekly = {row.cells[0]: row.cells[1] for row in report.tables["volume_weekly"].rows}
+    assert weekly == {"2025-02-24": 1, "2025-06-30": 1}
