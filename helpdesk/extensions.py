@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask import g, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -10,6 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
+
+_READ_ONLY = "sqlite_read_only"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,7 +51,19 @@ def configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE: take the write lock up front. A deferred transaction that read before
         # another connection committed cannot write at all in WAL mode (SQLITE_BUSY at once);
         # waiting for the lock (busy_timeout) is what the poller and the web app need.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Work marked read-only (reports) begins deferred: a WAL reader blocks no writer.
+        connection.exec_driver_sql("BEGIN" if _read_only() else "BEGIN IMMEDIATE")
+
+
+def _read_only() -> bool:
+    return has_app_context() and bool(g.get(_READ_ONLY))
+
+
+def mark_read_only() -> None:
+    """This request or command only reads: on SQLite its transactions take no write lock, so a
+    long report does not hold up mail ingest or agents for its whole run. (A write in such a
+    transaction may fail with "database is locked"; nothing marked so writes.)"""
+    g.setdefault(_READ_ONLY, True)
 
 
 migrate = Migrate()

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from helpdesk.extensions import db
+from helpdesk.extensions import db, mark_read_only
 from helpdesk.models import Desk
 from helpdesk.reports import export, services
 
@@ -49,6 +49,7 @@ def sla_command(
         raise click.BadParameter("the period ends before it starts", param_hint="--to")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs --output FILE")
+    mark_read_only()
     req = services.ReportRequest(date_from.date(), date_to.date(), _desk_ids(desk_slugs), lang)
     result = services.build_report(req)
     if fmt == "csv":

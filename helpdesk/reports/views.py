@@ -11,13 +11,19 @@ from wtforms.fields.choices import SelectChoice
 
 from helpdesk import clock
 from helpdesk.access import role_required, visible_desks
-from helpdesk.extensions import db
+from helpdesk.extensions import db, mark_read_only
 from helpdesk.models import Role
 from helpdesk.reports import export, services
 from helpdesk.reports.forms import ReportForm, report_request
 from helpdesk.reports.queries import DIMENSIONS
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.before_request
+def _reads_only() -> None:
+    # Before the sign-in check loads the user: the request's first transaction is read-only.
+    mark_read_only()
 
 
 def _form() -> ReportForm:
