@@ -1,7 +1,7 @@
 """Benchmark mail ingestion from a real Dovecot: the floor (imap-tools fetch + parse, nothing
 stored) against a full poll into tickets, and the poller's peak memory at two mailbox sizes.
 
-    .venv/bin/python -m bench.ingest [--n 2000] [--db sqlite|postgresql]
+    .venv/bin/python -m bench.ingest [--n 2000] [--db sqlite|postgresql] [--profile]
 
 Prints messages per second for both, the ratio full/floor (target >= 0.4 on SQLite), and the
 poll's peak resident memory at N/2 and N (it should be flat: the poller streams in batches).
@@ -77,9 +77,21 @@ def _full_poll(server_host: str, port: int, address: str, db_url: str, instance:
         mailbox.host, mailbox.port, mailbox.security = server_host, port, ImapSecurity.NONE
         mailbox.username, mailbox.secret_env = address, "HELPDESK_BENCH_PASSWORD"
         db.session.commit()
+        profiler = None
+        if os.environ.get("HELPDESK_BENCH_PROFILE"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         report = poll_mailbox(mailbox)
         elapsed = time.perf_counter() - started
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime")
+            stats.print_stats(30)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out.send(
         (
@@ -161,7 +173,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument(
+        "--profile", action="store_true", help="print the full poll's cProfile (top 30 by own time)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        os.environ["HELPDESK_BENCH_PROFILE"] = "1"
     half = run(max(args.n // 2, 1), args.db, args.seed)
     whole = run(args.n, args.db, args.seed)
     growth = whole["rss_mib"] - half["rss_mib"]
