@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel import support
 from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 from flask_babel import gettext as babel_gettext
 from flask_login import current_user
 
@@ -42,6 +42,22 @@ LABELS: dict[str, str] = {
     "email": "Email",
     "phone": "Phone",
     "web": "Web",
+    # What a ticket's history shows for each audit action.
+    "ticket.opened": "Ticket opened",
+    "ticket.status": "Status changed",
+    "ticket.priority": "Priority changed",
+    "ticket.assigned": "Assignee changed",
+    "ticket.moved": "Moved to another desk",
+    "ticket.fields": "Required fields updated",
+    "ticket.reply": "Reply sent",
+    "ticket.note": "Internal note added",
+    "mail.received": "Mail received",
+    "mail.follow_up": "Requester replied by mail",
+    "mail.bounce": "Delivery failure received",
+    "mail.refused": "Mail refused (forbidden attachment)",
+    "web.received": "Web form received",
+    "sla.near": "SLA due soon",
+    "sla.breached": "SLA breached",
 }
 
 babel = Babel()
@@ -100,3 +116,9 @@ def init_app(app: Flask) -> None:
         locale_selector=choose_language,
     )
     app.add_template_global(current_language, "ui_language")
+
+    @app.before_request
+    def choose_anew() -> None:
+        # Flask-Babel caches the locale on the app context, which a request shares with an
+        # app context already pushed (CLI, tests): each request chooses for itself.
+        refresh()

@@ -434,16 +434,19 @@ def _sla_lines(ticket: Ticket, due: datetime | None) -> list[str]:
 
 
 def _history_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
+    """(when, who, what) per audit event; actions and known values in the reader's language."""
+    words = i18n.translations()
+    tz = ticket.desk.timezone
     rows = []
     for event, actor in db.session.execute(queries.history(ticket)):
-        detail = ", ".join(f"{k}: {v}" for k, v in (event.detail or {}).items())
-        rows.append(
-            (
-                time_label(event.created_at, ticket.desk.timezone),
-                actor or _("system"),
-                f"{event.action} {detail}".strip(),
-            )
-        )
+        detail = dict(event.detail or {})
+        shown = []
+        if {"old", "new"} <= detail.keys():
+            old, new = (detail.pop(k) for k in ("old", "new"))
+            shown.append(" → ".join("—" if v is None else words[str(v)] for v in (old, new)))
+        shown += [f"{k}: {v}" for k, v in detail.items()]
+        what = f"{words[event.action]} {', '.join(shown)}".strip()
+        rows.append((time_label(event.created_at, tz), actor or _("system"), what))
     return rows
 
 
