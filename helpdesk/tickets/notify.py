@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from helpdesk.tickets.sla import SweepReport
 
 
+SUBJECTS = {
+    "en": "[SLA] {count} ticket(s) near or past their due time",
+    "ja": "[SLA] 期限が近い・過ぎたチケット {count} 件",
+}
+
+
 def recipients_for(ticket: Ticket) -> list[User]:
     """The assignee if there is one, else the desk's active agents."""
     if ticket.assignee is not None and ticket.assignee.active:
@@ -37,15 +43,15 @@ def send_sla_digest(report: SweepReport, now: datetime) -> int:
             users[user.id] = user
     for user_id, items in per_user.items():
         items.sort(key=lambda t: (state[t.id] != "breached", t.sla_due_at or now))
-        text = render_template(
-            "mail/sla_digest.en.txt", user=users[user_id], tickets=items, state=state
-        )
+        user = users[user_id]
+        lang = "en" if user.locale == "en" else "ja"  # as the weekly report: Japanese by default
+        text = render_template(f"mail/sla_digest.{lang}.txt", user=user, tickets=items, state=state)
         outbox.enqueue(
             OutgoingMail(
                 kind="sla_digest",
                 sender=items[0].desk.reply_from,
-                recipient=users[user_id].email,
-                subject=f"[SLA] {len(items)} ticket(s) near or past their due time",
+                recipient=user.email,
+                subject=SUBJECTS[lang].format(count=len(items)),
                 text=text,
                 automatic=True,
             ),

@@ -90,8 +90,9 @@ def test_desk_overrides_its_targets(make, frozen):
 
 
 def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session, make, frozen):
-    desk = make.desk()
-    agent = make.user(desks=[desk])
+    desk = make.desk(name_ja="システム窓口")
+    agent = make.user(desks=[desk], locale="en")
+    colleague = make.user(desks=[desk])  # no language set: Japanese, as the weekly report
     near = make.ticket(desk=desk, at=tokyo(24, 10))
     late = make.ticket(desk=desk, at=tokyo(24, 9))
     for item in (near, late):
@@ -107,8 +108,15 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
     digests = db_session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "sla_digest")
     ).all()
-    assert [d.recipient for d in digests] == [agent.email]
-    body = message_from_bytes(digests[0].raw, policy=policy.default).get_content()
+    assert sorted(d.recipient for d in digests) == sorted([agent.email, colleague.email])
+    mails = {d.recipient: message_from_bytes(d.raw, policy=policy.default) for d in digests}
+    japanese = mails[colleague.email]
+    assert japanese["Subject"] == "[SLA] 期限が近い・過ぎたチケット 2 件"
+    body_ja = japanese.get_content()
+    assert f"[期限超過] {late.number}(システム窓口)" in body_ja
+    assert f"[期限間近] {near.number}" in body_ja
+    assert mails[agent.email]["Subject"] == "[SLA] 2 ticket(s) near or past their due time"
+    body = mails[agent.email].get_content()
     assert f"[BREACHED] {late.number}" in body and f"[NEAR] {near.number}" in body
     assert body.index(late.number) < body.index(near.number)
     assert f"http://127.0.0.1:5000/tickets/{late.id}\n" in body
