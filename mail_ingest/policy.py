@@ -357,13 +357,69 @@ def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
 
 
 def _judge_ole2(content: bytes) -> tuple[str, str] | None:
-    """An OLE2 file is refused when it holds a VBA project; encrypted packages are fine."""
+    """An OLE2 file is refused when it holds a VBA project, an Excel 4.0 macro sheet or a
+    PowerPoint 97 VBA reference; encrypted packages are fine."""
     try:
         with olefile.OleFileIO(io.BytesIO(content)) as ole:
             paths: list[list[str]] = ole.listdir(streams=True, storages=True)
+            if any(part.upper() in _VBA_STORAGES for path in paths for part in path):
+                return "macro_document", "a legacy Office document with macros (VBA project)"
+            for name in _BIFF_STREAMS:
+                if ole.exists(name):
+                    sheet = _biff_macro_sheet(ole.openstream(name).read())
+                    if sheet is not None:
+                        return "macro_document", f"a legacy Excel workbook with {sheet}"
+            if ole.exists(_PPT_STREAM) and _ppt_has_vba(ole.openstream(_PPT_STREAM).read()):
+                return "macro_document", "a legacy PowerPoint file with macros (VBA project)"
     except _CONTAINER_ERRORS as error:
         log.debug("unreadable OLE2 file: %s", error)
         return "malformed_document", "a damaged OLE2 (legacy Office) file"
-    if any(part.upper() in _VBA_STORAGES for path in paths for part in path):
-        return "macro_document", "a legacy Office document with macros (VBA project)"
     return None
+
+
+# [MS-XLS]: the workbook stream is a run of records (type, size, body). The globals substream
+# lists every sheet in a BoundSheet8 record whose dt byte says what the sheet is; a macro sheet
+# (Excel 4.0 "XLM" formulas, which run on open) or a VBA module sheet is code. A FilePass record
+# means what follows is encrypted (dt included), so nothing can be read after it.
+_BIFF_STREAMS = ("Workbook", "Book")
+_BIFF_BOUNDSHEET, _BIFF_EOF, _BIFF_FILEPASS = 0x0085, 0x000A, 0x002F
+_MACRO_SHEETS = {0x01: "an Excel 4.0 macro sheet", 0x06: "a VBA module sheet"}
+# [MS-PPT]: records have an 8-byte header (version/instance, type, length); version 0xF marks a
+# container. A VBAInfoContainer/VBAInfoAtom exists only when the presentation has a VBA project.
+_PPT_STREAM = "PowerPoint Document"
+_PPT_VBA_RECORDS = frozenset({0x03FF, 0x0400})
+_PPT_MAX_DEPTH = 16
+
+
+def _biff_macro_sheet(stream: bytes) -> str | None:
+    """What kind of code sheet the workbook globals list, if any."""
+    position = 0
+    while position + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, position)
+        body = stream[position + 4 : position + 4 + size]
+        if kind in (_BIFF_FILEPASS, _BIFF_EOF):
+            return None  # encrypted from here on, or the end of the sheet list
+        if kind == _BIFF_BOUNDSHEET and len(body) >= 6 and body[5] in _MACRO_SHEETS:
+            return _MACRO_SHEETS[body[5]]
+        position += 4 + size
+    return None
+
+
+def _ppt_has_vba(stream: bytes, start: int = 0, end: int | None = None, depth: int = 0) -> bool:
+    """Whether the PowerPoint records from ``start`` to ``end`` hold a VBA information record."""
+    end = len(stream) if end is None else end
+    position = start
+    while position + 8 <= end:
+        version, kind, size = struct.unpack_from("<HHI", stream, position)
+        if kind in _PPT_VBA_RECORDS:
+            return True
+        body_end = min(position + 8 + size, end)
+        is_container = version & 0x000F == 0x000F
+        if (
+            is_container
+            and depth < _PPT_MAX_DEPTH
+            and _ppt_has_vba(stream, position + 8, body_end, depth + 1)
+        ):
+            return True
+        position = position + 8 + size
+    return False

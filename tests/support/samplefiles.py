@@ -356,6 +356,48 @@ def legacy_xls(*, macros: bool) -> bytes:
     return compound_file(tree)
 
 
+def _biff_record(kind: int, body: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def _bound_sheet(name: str, sheet_type: int) -> bytes:
+    """A BoundSheet8 record: stream position, visibility, sheet type (dt), short name."""
+    encoded = name.encode("latin-1")
+    return _biff_record(0x0085, struct.pack("<IBBBB", 0, 0, sheet_type, len(encoded), 0) + encoded)
+
+
+def legacy_xls_with_sheets(*sheets: tuple[str, int], encrypted: bool = False) -> bytes:
+    """An Excel 97 workbook listing ``sheets`` as (name, dt): 0 worksheet, 1 Excel 4.0 macro
+    sheet, 2 chart, 6 VBA module. ``encrypted`` puts a FilePass record before the list."""
+    bof = struct.pack("<HHHHHHII", 0x0809, 16, 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206)
+    records = [bof]
+    if encrypted:
+        records.append(_biff_record(0x002F, b"\x01\x00" + b"\x00" * 52))
+    records += [_bound_sheet(name, kind) for name, kind in sheets]
+    records.append(_biff_record(0x00E1, b"\0" * 4096))
+    records.append(_biff_record(0x000A, b""))
+    return compound_file({"Workbook": b"".join(records)})
+
+
+def _ppt_record(kind: int, body: bytes, *, container: bool = False, instance: int = 0) -> bytes:
+    version = 0xF if container else 0x0
+    return struct.pack("<HHI", (instance << 4) | version, kind, len(body)) + body
+
+
+def legacy_ppt(*, macros: bool) -> bytes:
+    """A PowerPoint 97 file: a DocumentContainer with its DocumentAtom and, with ``macros``, the
+    DocInfoListContainer's VBAInfoContainer/VBAInfoAtom that point at a VBA project."""
+    document_atom = _ppt_record(0x03E9, b"\0" * 40)
+    children = [document_atom, _ppt_record(0x040B, b"\0" * 4096, container=False)]
+    if macros:
+        vba_atom = _ppt_record(0x0400, struct.pack("<III", 1, 0, 2), instance=2)
+        vba_info = _ppt_record(0x03FF, vba_atom, container=True)
+        children.append(_ppt_record(0x07D0, vba_info, container=True))
+    document = _ppt_record(0x03E8, b"".join(children), container=True)
+    current_user = struct.pack("<IIIHHBBH", 20, 20, 0xE391C05F, 0, 0x03F4, 3, 0, 0)
+    return compound_file({"PowerPoint Document": document, "Current User": current_user})
+
+
 def legacy_doc_with_macros() -> bytes:
     """A legacy Word 97 file with a ``Macros`` storage."""
     word = struct.pack("<HH", 0xA5EC, 0xC1) + b"\0" * 4096

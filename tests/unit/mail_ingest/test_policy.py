@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import functools
 import io
+import struct
 from collections.abc import Callable
 from email.header import Header, decode_header, make_header
 from email.message import EmailMessage, Message
@@ -42,6 +43,12 @@ BUILDERS: dict[str, Callable[[], bytes]] = {
     "xls": lambda: samplefiles.legacy_xls(macros=False),
     "xls_macros": lambda: samplefiles.legacy_xls(macros=True),
     "doc_macros": samplefiles.legacy_doc_with_macros,
+    "xls_sheets": lambda: samplefiles.legacy_xls_with_sheets(("Sheet1", 0), ("Chart1", 2)),
+    "xls_xlm": lambda: samplefiles.legacy_xls_with_sheets(("Sheet1", 0), ("Macro1", 1)),
+    "xls_vba_module": lambda: samplefiles.legacy_xls_with_sheets(("Module1", 6)),
+    "xls_encrypted": lambda: samplefiles.legacy_xls_with_sheets(("Sheet1", 1), encrypted=True),
+    "ppt": lambda: samplefiles.legacy_ppt(macros=False),
+    "ppt_macros": lambda: samplefiles.legacy_ppt(macros=True),
     "odt": samplefiles.odt,
     "odt_macros": lambda: samplefiles.odt(macros=True),
     "zip": samplefiles.zip_archive,
@@ -98,6 +105,9 @@ ALLOWED = [
     case("xlsx_encrypted", "protected.xlsx", "ok", "xlsx"),
     case("xlsx_encrypted", None, "empty_name_ok", ""),
     case("xls", "old.xls", "ok", "xls"),
+    case("xls_sheets", "sheets.xls", "ok", "xls"),
+    case("xls_encrypted", "protected.xls", "ok", "xls"),
+    case("ppt", "slides.ppt", "ok", "ppt"),
     case("pdf", "在留カード.pdf", "ok", "pdf"),
     case("pdf", None, "empty_name_ok", ""),
     case("pdf", "", "empty_name_ok", ""),
@@ -118,6 +128,9 @@ REFUSED_BY_CONTENT = [
     case("docm", "letter.docx", "macro_document", "docx"),
     case("xlsx_vba_part", "book.xlsx", "macro_document", "xlsx"),
     case("xls_macros", "old.xls", "macro_document", "xls"),
+    case("xls_xlm", "report.xls", "macro_document", "xls"),
+    case("xls_vba_module", "old.xls", "macro_document", "xls"),
+    case("ppt_macros", "slides.ppt", "macro_document", "ppt"),
     case("doc_macros", "letter.doc", "macro_document", "doc"),
     case("odt_macros", "letter.odt", "macro_document", "odt"),
     case("zip", "files.zip", "archive", "zip"),
@@ -454,7 +467,7 @@ def test_judge_never_raises(name: str | None, head: bytes, body: bytes) -> None:
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    kind=st.sampled_from(["xlsx", "xls_macros", "xlsx_encrypted", "zip"]),
+    kind=st.sampled_from(["xlsx", "xls_macros", "xlsx_encrypted", "zip", "xls_xlm", "ppt_macros"]),
     flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(1, 255)), min_size=1),
 )
 def test_damaged_real_containers_never_raise(kind: str, flips: list[tuple[int, int]]) -> None:
@@ -463,3 +476,18 @@ def test_damaged_real_containers_never_raise(kind: str, flips: list[tuple[int, i
         content[position % len(content)] ^= value
     verdict = judge("file.xlsx", bytes(content))
     assert verdict.reason in REASON_TEXT
+
+
+@settings(max_examples=200)
+@given(stream=st.binary(max_size=2048))
+def test_record_walkers_take_any_stream(stream: bytes) -> None:
+    """The BIFF and PowerPoint record walkers end on any bytes, with an answer, never an error."""
+    assert policy._biff_macro_sheet(stream) in (None, *policy._MACRO_SHEETS.values())
+    assert policy._ppt_has_vba(stream) in (True, False)
+
+
+def test_deeply_nested_powerpoint_containers_stop_at_a_depth() -> None:
+    stream = b""
+    for _ in range(10_000):
+        stream = struct.pack("<HHI", 0xF, 0x03E8, len(stream)) + stream
+    assert policy._ppt_has_vba(stream) is False
