@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from helpdesk.extensions import db
 from helpdesk.models import (
     Attachment,
-    AuditEvent,
     CalendarOverride,
     CannedAnswer,
     Desk,
@@ -141,39 +140,18 @@ def canned_answers() -> Select[CannedAnswer, Desk | None]:
 
 
 def quarantine(before: int | None = None) -> Select[Attachment, Message, Desk | None]:
-    """Refused attachments, newest first, with their message and (if any) ticket desk."""
+    """Refused attachments, newest first, with their message and its desk: the ticket's, or
+    for a refused message the desk it was meant for."""
     query = (
         select(Attachment, Message, Desk)
         .join(Message, Attachment.message_id == Message.id)
         .outerjoin(Ticket, Message.ticket_id == Ticket.id)
-        .outerjoin(Desk, Ticket.desk_id == Desk.id)
+        .outerjoin(Desk, Desk.id == func.coalesce(Ticket.desk_id, Message.desk_id))
         .where(Attachment.allowed.is_(False))
         .order_by(Attachment.id.desc())
         .limit(QUARANTINE_PAGE)
     )
     return query.where(Attachment.id < before) if before is not None else query
-
-
-def refused_desk_slugs(message_ids: Iterable[str]) -> dict[str, str]:
-    """The desk each rejected message was meant for, from the refusal's audit event.
-
-    A rejected message opens no ticket, and messages carry no desk of their own.
-    """
-    wanted = [m for m in message_ids if m]
-    if not wanted:
-        return {}
-    message_id = AuditEvent.detail["message_id"].as_string()
-    rows = db.session.execute(
-        select(message_id, AuditEvent.detail["desk"].as_string()).where(
-            AuditEvent.action == "mail.refused", message_id.in_(wanted)
-        )
-    )
-    return {mid: slug for mid, slug in rows if slug}
-
-
-def desk_names_by_slug() -> dict[str, str]:
-    """Desk names keyed by slug."""
-    return {slug: name for slug, name in db.session.execute(select(Desk.slug, Desk.name))}
 
 
 def failures() -> Select[IngestFailure, Mailbox | None]:

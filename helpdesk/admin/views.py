@@ -543,12 +543,7 @@ def quarantine() -> str:
     """Refused attachments, newest first."""
     before = request.args.get("before", type=int)
     rows = db.session.execute(queries.quarantine(before)).all()
-    refused_to = queries.refused_desk_slugs(m.message_id or "" for _, m, d in rows if d is None)
-    names = queries.desk_names_by_slug()
-    items = [
-        (a, m, d.name if d is not None else names.get(refused_to.get(m.message_id or "", ""), "—"))
-        for a, m, d in rows
-    ]
+    items = [(a, m, d.name if d is not None else "—") for a, m, d in rows]
     older = None
     if len(rows) == queries.QUARANTINE_PAGE:
         older = url_for("admin.quarantine", before=rows[-1][0].id)

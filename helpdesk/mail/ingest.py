@@ -409,6 +409,7 @@ class IngestBatch:
         """Refuse the whole message: keep it (quarantined) and tell the sender why."""
         message = self._store_message(analysis, uid, at, None, judged)
         message.refused = True
+        message.desk_id = desk.id
         stores().quarantine.put(raw, sync=False)
         refused = [j for j in judged if not j.verdict.allowed]
         if self._may_reply(analysis):

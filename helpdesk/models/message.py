@@ -36,6 +36,9 @@ class Message(db.Model):
         ForeignKey("ticket.id", ondelete="CASCADE"), index=True
     )
     mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailbox.id", ondelete="SET NULL"))
+    # The desk a message without a ticket was meant for (a refused message); a message on a
+    # ticket belongs to the ticket's desk.
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
     direction: Mapped[Direction] = mapped_column(enum_column(Direction))
     message_id: Mapped[str | None] = mapped_column(String(500), index=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(500))

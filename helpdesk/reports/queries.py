@@ -505,7 +505,9 @@ def backlog_age(
 
 def refused_attachments(scope: Scope) -> Rows:
     """Refused attachments received in the period, by detected type and reason."""
-    desk = func.coalesce(Ticket.desk_id, Mailbox.default_desk_id)
+    # A refused message has no ticket: it counts for the desk it was meant for (older rows,
+    # from before messages kept that, for their mailbox's default desk).
+    desk = func.coalesce(Ticket.desk_id, Message.desk_id, Mailbox.default_desk_id)
     return (
         select(Attachment.detected_type, Attachment.reason, func.count().label("files"))
         .join(Message, Attachment.message_id == Message.id)

@@ -2,8 +2,10 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from helpdesk.extensions import db
+from tests.conftest import empty_database, make_app
 
 
 def test_upgraded_schema_matches_the_models(app):
@@ -16,3 +18,58 @@ def test_upgraded_schema_matches_the_models(app):
 def test_flask_db_check_finds_nothing_to_generate(app):
     result = app.test_cli_runner().invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_message_desk_migration_keeps_attachments_and_finds_refused_desks(tmp_path):
+    """c5e0d3b8a7f2 adds message.desk_id in place (SQLite batch mode would drop and copy the
+    table, cascading to every attachment) and takes refused messages' desks from the audit."""
+    from flask_migrate import downgrade, upgrade
+
+    with empty_database(tmp_path) as url:
+        app = make_app(url, tmp_path / "instance")
+        with app.app_context():
+            upgrade(revision="a9d3e7c41b20")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO desk (id, slug, name, name_ja, timezone, opening_hours, "
+                        "national_holidays, year_end_closure, sla_targets, requires_fields, "
+                        "applies_attachment_policy, attachment_action, reply_from, languages, "
+                        "channels, accepts_email, active, created_at) VALUES (7, 'ssw', 'S', '', "
+                        "'Asia/Tokyo', '{}', true, true, '{}', true, true, 'reject', '', '[]', "
+                        "'[]', true, true, '2025-01-01')"
+                    )
+                )
+                for number, refused in ((1, True), (2, False)):
+                    conn.execute(
+                        text(
+                            'INSERT INTO message (id, direction, "references", "to", cc, subject, '
+                            "text, auto_generated, refused, oversized, received_at, created_at, "
+                            "message_id) VALUES (:id, 'inbound', '[]', '[]', '[]', 's', 't', "
+                            "false, :refused, false, '2025-01-01', '2025-01-01', :mid)"
+                        ),
+                        {"id": number, "refused": refused, "mid": f"<{number}@example.test>"},
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO attachment (id, message_id, filename, declared_type, "
+                        "detected_type, size, sha256, allowed, reason, detail, inline, origin) "
+                        "VALUES (1, 1, 'a.exe', 'x', 'y', 1, 'z', false, 'r', 'd', false, 'o')"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_event (action, detail, created_at) VALUES "
+                        "('mail.refused', :detail, '2025-01-01')"
+                    ),
+                    {"detail": '{"message_id": "<1@example.test>", "desk": "ssw"}'},
+                )
+            upgrade(revision="c5e0d3b8a7f2")
+            with db.engine.connect() as conn:
+                assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
+                rows = conn.execute(text("SELECT id, desk_id FROM message ORDER BY id")).all()
+                assert [tuple(r) for r in rows] == [(1, 7), (2, None)]
+            downgrade(revision="a9d3e7c41b20")
+            with db.engine.connect() as conn:
+                assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
+            db.engine.dispose()

@@ -61,3 +61,35 @@ def test_allowed_attachment_is_not_served_here(client, admin, refused, db_sessio
     attachment.allowed = True
     db_session.flush()
     assert client.get(f"/admin/quarantine/{attachment.id}/raw").status_code == 404
+
+
+def test_a_refused_message_keeps_the_desk_its_rule_chose(client, admin, db_session, frozen_now):
+    """Routed by a rule to another desk than the mailbox's default, a refused message stays
+    that desk's: on the quarantine page and in that desk's report."""
+    from datetime import timedelta
+
+    from helpdesk import clock
+    from helpdesk.models import Desk, Message
+    from helpdesk.reports.services import ReportRequest, build_report
+
+    seed_demo()
+    mailbox = db_session.scalar(select(Mailbox).where(Mailbox.name == "ssw-school"))
+    school = db_session.scalar(select(Desk).where(Desk.slug == "school"))
+    assert mailbox.default_desk is not school
+    raw = enquiry(
+        subject="学校の在籍管理について",
+        to=mailbox.address,
+        attachments=[("申請書.pdf", samplefiles.pe_executable(), "application/pdf")],
+    )
+    assert ingest_raw(raw, mailbox=mailbox).kind == "refused"
+    message = db_session.scalar(select(Message).where(Message.refused.is_(True)))
+    assert message.ticket_id is None and message.desk_id == school.id
+    page = client.get("/admin/quarantine").get_data(as_text=True)
+    assert school.name in page
+
+    today = clock.to_desk_time(clock.now(), "Asia/Tokyo").date()
+    period = (today - timedelta(days=1), today + timedelta(days=1))
+    for desk, expected in ((school, 1), (mailbox.default_desk, 0)):
+        report = build_report(ReportRequest(*period, (desk.id,), "en"))
+        counted = sum(row.cells[-1] for row in report.tables["refused_attachments"].rows)
+        assert counted == expected, desk.slug
