@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from helpdesk import clock
+from helpdesk import clock, i18n
 from helpdesk.access import role_required, visible_desks
 from helpdesk.extensions import db, mark_read_only
 from helpdesk.models import Role
@@ -27,8 +27,9 @@ def _reads_only() -> None:
 
 
 def _form() -> ReportForm:
-    """The filter form filled from the query string, its desk choices set."""
-    form = ReportForm(formdata=request.args)
+    """The filter form filled from the query string, its desk choices set; the labels in the
+    reader's language unless the query string asks for the other."""
+    form = ReportForm(formdata=request.args, lang=i18n.current_language())
     desks: list[Any] = list(db.session.scalars(visible_desks(current_user)))
     form.desk.choices = [SelectChoice(desk.id, desk.name) for desk in desks]
     return form

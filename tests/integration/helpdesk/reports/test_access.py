@@ -37,3 +37,12 @@ def test_the_page_speaks_japanese_on_request(client, make, login_as):
     login_as(make.user(Role.MANAGER))
     page = client.get("/reports/?lang=ja").get_data(as_text=True)
     assert "窓口別SLA" in page and "レポート全体をダウンロード" in page
+
+
+def test_the_page_follows_the_readers_language_unless_asked(client, make, login_as):
+    login_as(make.user(Role.MANAGER))
+    japanese = client.get("/reports/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "窓口別SLA" in japanese and '<option selected value="ja">' in japanese
+    english = client.get("/reports/?lang=en", headers={"Accept-Language": "ja"})
+    assert "SLA by desk" in english.get_data(as_text=True)
+    assert "SLA by desk" in client.get("/reports/").get_data(as_text=True)  # no preference: en
