@@ -61,12 +61,12 @@ admin_only = role_required(Role.ADMIN)
 
 @bp.app_context_processor
 def nav_context() -> dict[str, Any]:
-    """Whether the navigation shows the admin link."""
+    """Whether the navigation shows the reports and admin links."""
+    # No user outside a request (mail templates rendered by the poller).
+    role = current_user.role if current_user and current_user.is_authenticated else None
     return {
-        "nav_show_admin": bool(
-            # No user outside a request (mail templates rendered by the poller).
-            current_user and current_user.is_authenticated and current_user.role is Role.ADMIN
-        )
+        "nav_show_admin": role is Role.ADMIN,
+        "nav_show_reports": role in (Role.MANAGER, Role.ADMIN),
     }
 
 

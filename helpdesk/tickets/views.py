@@ -107,6 +107,16 @@ def due_label(due: datetime | None, now: datetime, timezone: str, lang: str | No
     return f"{local:%m-%d} ({weekday}) {local:%H:%M} · {words.get(ahead, ahead)} {span}"
 
 
+def desk_name(desk: Desk) -> str:
+    """The desk's name in the reader's language (its Japanese name when it has one)."""
+    return desk.name_ja if desk.name_ja and i18n.current_language() == "ja" else desk.name
+
+
+def _desk_choices() -> list[Any]:
+    """The desks the user works, as form choices named in the reader's language."""
+    return options([(d.id, desk_name(d)) for d in queries.workable_desk_list(current_user)])
+
+
 def time_label(at: datetime | None, timezone: str = "Asia/Tokyo") -> str:
     """A desk-local timestamp."""
     local = clock.to_desk_time(at, timezone)
@@ -302,8 +312,7 @@ def desk_queue(slug: str) -> str:
     desk = next((d for d in desks if d.slug == slug), None)
     if desk is None:
         abort(404)
-    name = desk.name_ja if i18n.current_language() == "ja" and desk.name_ja else desk.name
-    return _render_queue(name, desks, desk=desk)
+    return _render_queue(desk_name(desk), desks, desk=desk)
 
 
 @bp.route("/tickets/bulk", methods=["POST"])
@@ -475,7 +484,7 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
         [("", _("Unassigned"))] + [(str(u.id), u.name) for u in members]
     )
     move = MoveForm(prefix="move", formdata=None, desk=ticket.desk_id)
-    move.desk.choices = options([(d.id, d.name) for d in queries.workable_desk_list(current_user)])
+    move.desk.choices = _desk_choices()
     canned = [
         (a.id, f"[{a.language}] {a.title}", services.expand_canned(a, ticket))
         for a in db.session.scalars(queries.canned_answers(ticket.desk))
@@ -494,7 +503,7 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
             "channel": _(ticket.channel.value),
             "sla_state": _(state),
             "sla_class": f"sla-{state}",
-            "desk": ticket.desk.name,
+            "desk": desk_name(ticket.desk),
             "assignee": ticket.assignee.name if ticket.assignee else "—",
             "requester": f"{ticket.requester_name or ''} <{ticket.requester_email or '—'}>".strip(),
             "created": time_label(ticket.created_at, tz),
@@ -648,7 +657,7 @@ def assign(ticket: Ticket) -> Response:
 def move(ticket: Ticket) -> Response:
     """Move the ticket to another desk the agent works."""
     form = MoveForm(prefix="move")
-    form.desk.choices = options([(d.id, d.name) for d in queries.workable_desk_list(current_user)])
+    form.desk.choices = _desk_choices()
     if not form.validate_on_submit():
         abort(400)
     desk = db.session.get(Desk, form.desk.data)
@@ -708,7 +717,7 @@ def heartbeat(ticket: Ticket) -> Response:
 def new_ticket() -> str | Response:
     """Log a phone enquiry on one of the agent's desks."""
     form = PhoneTicketForm()
-    form.desk.choices = options([(d.id, d.name) for d in queries.workable_desk_list(current_user)])
+    form.desk.choices = _desk_choices()
     if not form.desk.choices:
         abort(403)
     if form.validate_on_submit():

@@ -34,7 +34,8 @@ _FIELD_LABEL = re.compile(r'[A-Za-z]*Field\(\s*"([^"]+)"')
 
 
 def _template_labels():
-    pages = [ROOT / "templates" / "base.html", *(ROOT / "templates" / "tickets").glob("*.html")]
+    pages = [ROOT / "templates" / "base.html", ROOT / "templates" / "partials" / "nav_admin.html"]
+    pages += (ROOT / "templates" / "tickets").glob("*.html")
     pages += [ROOT / "helpdesk" / "tickets" / "views.py"]
     for page in pages:
         for match in _LITERAL.finditer(page.read_text(encoding="utf-8")):

@@ -138,3 +138,21 @@ def test_desk_lists_from_loaded_desks_match_their_queries(staff, make, db_sessio
     for user in people:
         assert readable_desks(user) == list(db_session.scalars(visible_desks(user)))
         assert workable_desk_list(user) == list(db_session.scalars(workable_desks(user)))
+
+
+@pytest.mark.parametrize(
+    ("role", "reports", "admin"),
+    [("agent", False, False), ("manager", True, False), ("admin", True, True)],
+)
+def test_the_navigation_links_what_the_role_may_open(staff, login_as, client, role, reports, admin):
+    login_as(getattr(staff, role))
+    nav = client.get("/mine").get_data(as_text=True).split("</nav>")[0]
+    assert ('href="/reports/"' in nav) is reports
+    assert ('href="/admin/"' in nav) is admin
+    assert 'href="/auth/account"' in nav
+
+
+def test_japanese_readers_see_desks_and_links_in_japanese(staff, login_as, client):
+    login_as(staff.agent)
+    page = client.get("/tickets/new", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "システム操作ヘルプデスク" in page and ">アカウント<" in page
