@@ -549,47 +549,66 @@ def _back(ticket: Ticket) -> Response:
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
+def _commit_or_flash(change: Callable[[], object]) -> bool:
+    """Run an agent's change and commit it; if refused, roll it back and flash why."""
+    try:
+        change()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False
+    db.session.commit()
+    return True
+
+
+def _post_to_thread(
+    ticket: Ticket,
+    name: str,
+    form: ReplyForm | NoteForm,
+    write: Callable[[str, list[Upload]], object],
+    done: str | None = None,
+) -> Response | tuple[str, int]:
+    """Add a reply or note from its form; a refusal is shown on the form, nothing is kept.
+    ``done`` is flashed once it is committed."""
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, **{name: form})
+    try:
+        write(form.text.data or "", _uploads(form.files.data))
+    except AttachmentsRefused as error:
+        db.session.rollback()
+        form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
+        return _render_ticket(ticket, 422, **{name: form})
+    except ServiceError as error:
+        db.session.rollback()
+        form.text.errors = [str(error)]  # type: ignore[assignment]
+        return _render_ticket(ticket, 422, **{name: form})
+    db.session.commit()
+    if done:
+        flash(done, "info")
+    return _back(ticket)
+
+
 @bp.route("/tickets/<int:ticket_id>/reply", methods=["POST"])
 @ticket_view(write=True)
 def reply(ticket: Ticket) -> Response | tuple[str, int]:
     """Send the requester an answer by email (through the outbox, after commit)."""
+
+    def send(text: str, uploads: list[Upload]) -> object:
+        return services.reply(ticket, current_user, text, uploads, clock.now())
+
     form = ReplyForm(prefix="reply")
-    if not form.validate_on_submit():
-        return _render_ticket(ticket, 400, reply=form)
-    try:
-        services.reply(
-            ticket, current_user, form.text.data or "", _uploads(form.files.data), clock.now()
-        )
-    except AttachmentsRefused as error:
-        db.session.rollback()
-        form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
-        return _render_ticket(ticket, 422, reply=form)
-    except ServiceError as error:
-        db.session.rollback()
-        form.text.errors = [str(error)]  # type: ignore[assignment]
-        return _render_ticket(ticket, 422, reply=form)
-    db.session.commit()
-    flash(_("Send reply") + " ✓", "info")
-    return _back(ticket)
+    return _post_to_thread(ticket, "reply", form, send, done=_("Send reply") + " ✓")
 
 
 @bp.route("/tickets/<int:ticket_id>/note", methods=["POST"])
 @ticket_view(write=True)
 def note(ticket: Ticket) -> Response | tuple[str, int]:
     """Add an internal note (never sent)."""
-    form = NoteForm(prefix="note")
-    if not form.validate_on_submit():
-        return _render_ticket(ticket, 400, note=form)
-    try:
-        services.add_note(
-            ticket, current_user, form.text.data or "", _uploads(form.files.data), clock.now()
-        )
-    except AttachmentsRefused as error:
-        db.session.rollback()
-        form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
-        return _render_ticket(ticket, 422, note=form)
-    db.session.commit()
-    return _back(ticket)
+
+    def keep(text: str, uploads: list[Upload]) -> object:
+        return services.add_note(ticket, current_user, text, uploads, clock.now())
+
+    return _post_to_thread(ticket, "note", NoteForm(prefix="note"), keep)
 
 
 @bp.route("/tickets/<int:ticket_id>/status", methods=["POST"])
@@ -621,13 +640,8 @@ def priority(ticket: Ticket) -> Response:
     form = PriorityForm(prefix="priority")
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.set_priority(ticket, Priority(form.priority.data), current_user, clock.now())
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(ticket)
-    db.session.commit()
+    target = Priority(form.priority.data)
+    _commit_or_flash(lambda: services.set_priority(ticket, target, current_user, clock.now()))
     return _back(ticket)
 
 
@@ -642,13 +656,7 @@ def assign(ticket: Ticket) -> Response:
     assignee = db.session.get(User, int(value)) if value.isdigit() else None
     if value and assignee is None:
         abort(400)
-    try:
-        services.assign(ticket, assignee, current_user, clock.now())
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(ticket)
-    db.session.commit()
+    _commit_or_flash(lambda: services.assign(ticket, assignee, current_user, clock.now()))
     return _back(ticket)
 
 
@@ -663,13 +671,8 @@ def move(ticket: Ticket) -> Response:
     desk = db.session.get(Desk, form.desk.data)
     if desk is None:
         abort(400)
-    try:
-        services.move_to_desk(ticket, desk, current_user, clock.now())
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not _commit_or_flash(lambda: services.move_to_desk(ticket, desk, current_user, clock.now())):
         return _back(ticket)
-    db.session.commit()
     if not can_work_desk(current_user, desk.id) or ticket_id_hidden(ticket):
         return redirect(url_for("tickets.index"))
     return _back(ticket)
