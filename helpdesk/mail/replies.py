@@ -103,7 +103,7 @@ def queue_reply(
     mail = OutgoingMail(
         kind=kind,
         sender=desk.reply_from,
-        sender_name=desk.name_ja if lang == "ja" and desk.name_ja else desk.name,
+        sender_name=desk.name_in(lang),
         recipient=to,
         subject=_reply_subject(kind, lang, number, subject),
         text=text,

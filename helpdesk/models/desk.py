@@ -65,6 +65,10 @@ class Desk(db.Model):
             return DEFAULT_FORBIDDEN_EXTENSIONS
         return frozenset(self.forbidden_extensions)
 
+    def name_in(self, lang: str) -> str:
+        """The name a reader of ``lang`` sees: the Japanese name for Japanese, when there is one."""
+        return self.name_ja if lang == "ja" and self.name_ja else self.name
+
     def __repr__(self) -> str:
         return f"<Desk {self.slug}>"
 

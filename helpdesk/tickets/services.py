@@ -307,7 +307,7 @@ def reply(
     mail = outbox.OutgoingMail(
         kind="reply",
         sender=desk.reply_from,
-        sender_name=desk.name_ja if ticket.language == "ja" and desk.name_ja else desk.name,
+        sender_name=desk.name_in(ticket.language),
         recipient=ticket.requester_email,
         subject=f"Re: [{ticket.number}] {ticket.subject}",
         text=body,

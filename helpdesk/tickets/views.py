@@ -109,7 +109,7 @@ def due_label(due: datetime | None, now: datetime, timezone: str, lang: str | No
 
 def desk_name(desk: Desk) -> str:
     """The desk's name in the reader's language (its Japanese name when it has one)."""
-    return desk.name_ja if desk.name_ja and i18n.current_language() == "ja" else desk.name
+    return desk.name_in(i18n.current_language())
 
 
 def _desk_choices() -> list[Any]:
@@ -180,7 +180,7 @@ def queue_rows(tickets: list[Ticket], now: datetime) -> list[QueueRow]:
                 number=t.number,
                 url=url_for("tickets.show", ticket_id=t.id),
                 subject=t.subject or "—",
-                desk=t.desk.name_ja if lang == "ja" and t.desk.name_ja else t.desk.name,
+                desk=t.desk.name_in(lang),
                 requester=t.requester_name or t.requester_email or "—",
                 status=words.get(t.status.value, t.status.value),
                 priority=words.get(t.priority.value, t.priority.value),
