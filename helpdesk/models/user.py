@@ -56,6 +56,12 @@ class User(UserMixin, db.Model):
 
     desks: Mapped[list[Desk]] = relationship(secondary=desk_members, back_populates="members")
 
+    @property
+    def mail_language(self) -> str:
+        """The language of mail to this person (reports, digests): English if they chose it,
+        Japanese otherwise, the desks' own language."""
+        return "en" if self.locale == "en" else "ja"
+
     def get_id(self) -> str:
         """The id Flask-Login keeps in the session: the row id and the session version."""
         return f"{self.id}:{self.session_version}"

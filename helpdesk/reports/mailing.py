@@ -52,7 +52,7 @@ def send_weekly_reports(now: datetime | None = None) -> int:
     )
     reports: dict[str, OutgoingMail] = {}
     for manager in managers:
-        lang = "en" if manager.locale == "en" else "ja"
+        lang = manager.mail_language
         if lang not in reports:
             rendered = weekly_report(now, lang)
             filename = f"helpdesk-report-{_week_start(local).date() - timedelta(days=7)}.xlsx"

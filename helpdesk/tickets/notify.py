@@ -44,7 +44,7 @@ def send_sla_digest(report: SweepReport, now: datetime) -> int:
     for user_id, items in per_user.items():
         items.sort(key=lambda t: (state[t.id] != "breached", t.sla_due_at or now))
         user = users[user_id]
-        lang = "en" if user.locale == "en" else "ja"  # as the weekly report: Japanese by default
+        lang = user.mail_language
         text = render_template(f"mail/sla_digest.{lang}.txt", user=user, tickets=items, state=state)
         outbox.enqueue(
             OutgoingMail(
