@@ -39,6 +39,9 @@ class DefaultConfig:
     SCHEDULER_LEASE_SECONDS = 30
     MAIL_POLL_INTERVAL = 60
     MAIL_BATCH_SIZE = 50
+    # Worker processes that parse mail while the poller writes: -1 one per CPU (at most 4, none
+    # on a single CPU), 0 parse in the poller's own process.
+    MAIL_ANALYSIS_PROCESSES = -1
     IMAP_TIMEOUT = 30
     MAX_MESSAGE_BYTES = 25 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024

@@ -23,7 +23,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from mail_ingest.quoting import split_quoted
 
-__all__ = ["Language", "detect_language"]
+__all__ = ["Language", "detect_language", "warm_up"]
 
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\uff66-\uff9d]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
@@ -94,6 +94,11 @@ def _by_detector(text: str) -> str:
         return "en"
     code, confidence = _identifier().classify(text)
     return str(code) if confidence >= _MIN_CONFIDENCE else "und"
+
+
+def warm_up() -> None:
+    """Load the model now rather than on the first Latin-script mail."""
+    _identifier()
 
 
 @cache

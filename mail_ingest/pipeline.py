@@ -10,7 +10,7 @@ from mail_ingest.autoreply import should_auto_reply
 from mail_ingest.fields import RequiredFields, extract_required_fields
 from mail_ingest.language import Language, detect_language
 from mail_ingest.parse import ParsedAttachment, ParsedMessage, parse_message
-from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS, Verdict, judge
+from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS, Inspection, Verdict, decide, inspect
 from mail_ingest.quoting import split_quoted
 from mail_ingest.routing import RouteDecision, Rule, route
 
@@ -29,6 +29,8 @@ class Analysis:
     route: RouteDecision
     may_auto_reply: bool
     no_reply_reason: str
+    # One per attachment of ``parsed`` (None for an omitted one), when they were inspected.
+    inspections: tuple[Inspection | None, ...] | None = None
 
 
 def message_key(parsed: ParsedMessage) -> str:
@@ -43,8 +45,12 @@ def analyse(
     default_desk: str,
     own_addresses: Collection[str],
     max_bytes: int | None = None,
+    attachment_max_bytes: int | None = None,
+    inspect_attachments: bool = False,
 ) -> Analysis:
-    """Parse and understand one raw message; never raises on bad input."""
+    """Parse and understand one raw message; never raises on bad input. With
+    ``inspect_attachments`` the attachments' content is looked at too (see ``policy.inspect``),
+    so that judging them later under a desk's rules is cheap."""
     parsed = parse_message(raw, max_bytes=max_bytes)
     new_text, _quoted = split_quoted(parsed.text)
     decision = route(
@@ -65,6 +71,16 @@ def analyse(
         route=decision,
         may_auto_reply=allowed,
         no_reply_reason=reason,
+        inspections=(
+            tuple(
+                None
+                if item.omitted
+                else inspect(item.filename, item.content, max_bytes=attachment_max_bytes)
+                for item in parsed.attachments
+            )
+            if inspect_attachments
+            else None
+        ),
     )
 
 
@@ -81,16 +97,22 @@ def judge_attachments(
     *,
     forbidden_extensions: Collection[str] | None = None,
     max_bytes: int | None = None,
+    inspections: Sequence[Inspection | None] | None = None,
 ) -> list[JudgedAttachment]:
-    """Judge every attachment, forwarded messages' ones included."""
+    """Judge every attachment, forwarded messages' ones included; ``inspections`` (aligned
+    with ``attachments``, made with the same ``max_bytes``) saves looking at content again."""
     forbidden = (
         DEFAULT_FORBIDDEN_EXTENSIONS if forbidden_extensions is None else forbidden_extensions
     )
-    return [
-        JudgedAttachment(
-            item,
-            judge(item.filename, item.content, forbidden_extensions=forbidden, max_bytes=max_bytes),
+    found = inspections if inspections is not None else [None] * len(attachments)
+    judged = []
+    for item, inspection in zip(attachments, found, strict=True):
+        if item.omitted:
+            continue
+        if inspection is None:
+            inspection = inspect(item.filename, item.content, max_bytes=max_bytes)
+        verdict = decide(
+            item.filename, inspection, forbidden_extensions=forbidden, max_bytes=max_bytes
         )
-        for item in attachments
-        if not item.omitted
-    ]
+        judged.append(JudgedAttachment(item, verdict))
+    return judged

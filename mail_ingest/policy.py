@@ -201,6 +201,58 @@ def effective_extension(filename: str | None) -> str:
     return name.rsplit(".", 1)[1].strip().casefold()
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """What an attachment is, found from its name and content alone: everything in a verdict
+    except the desk's list of forbidden extensions (so it can be worked out before the desk is
+    known, in another process)."""
+
+    extension: str
+    detected: str
+    finding: tuple[str, str] | None  # (reason, what the content is) if the content is refused
+    oversize: bool
+    size: int
+
+
+def inspect(
+    filename: str | None,
+    content: bytes,
+    *,
+    max_bytes: int | None = None,
+    sniff: Sniffer = sniff_mime,
+) -> Inspection:
+    """Look at one attachment's name and content (the costly part of judging it)."""
+    oversize = max_bytes is not None and len(content) > max_bytes
+    limit = SNIFF_BYTES if max_bytes is None else min(SNIFF_BYTES, max_bytes)
+    prefix = content[:limit]
+    detected = sniff(prefix)
+    # Containers are opened only when the whole file is within the limit.
+    finding = _judge_content(detected, prefix, None if oversize else content)
+    return Inspection(effective_extension(filename), detected, finding, oversize, len(content))
+
+
+def decide(
+    filename: str | None,
+    inspection: Inspection,
+    *,
+    forbidden_extensions: Collection[str] = DEFAULT_FORBIDDEN_EXTENSIONS,
+    max_bytes: int | None = None,
+) -> Verdict:
+    """The verdict on an inspected attachment under one desk's forbidden extensions."""
+    extension, detected = inspection.extension, inspection.detected
+    # Content outranks the name (its guidance is more specific).
+    if inspection.finding is not None:
+        reason, what = inspection.finding
+        return Verdict(False, reason, detected, _content_detail(what, extension), extension)
+    if extension in _normalise(forbidden_extensions):
+        detail = f"files with the extension .{extension} cannot be received"
+        return Verdict(False, "forbidden_extension", detected, detail, extension)
+    if inspection.oversize:
+        detail = f"the file has {inspection.size} bytes; the limit is {max_bytes} bytes"
+        return Verdict(False, "too_large", detected, detail, extension)
+    return _accepted(filename, detected, extension)
+
+
 def judge(
     filename: str | None,
     content: bytes,
@@ -210,24 +262,12 @@ def judge(
     sniff: Sniffer = sniff_mime,
 ) -> Verdict:
     """Judge one attachment by its Windows-visible extension and its real content."""
-    extension = effective_extension(filename)
-    oversize = max_bytes is not None and len(content) > max_bytes
-    limit = SNIFF_BYTES if max_bytes is None else min(SNIFF_BYTES, max_bytes)
-    prefix = content[:limit]
-    detected = sniff(prefix)
-    # Content outranks the name (its guidance is more specific); containers are opened only
-    # when the whole file is within the limit.
-    finding = _judge_content(detected, prefix, None if oversize else content)
-    if finding is not None:
-        reason, what = finding
-        return Verdict(False, reason, detected, _content_detail(what, extension), extension)
-    if extension in _normalise(forbidden_extensions):
-        detail = f"files with the extension .{extension} cannot be received"
-        return Verdict(False, "forbidden_extension", detected, detail, extension)
-    if oversize:
-        detail = f"the file has {len(content)} bytes; the limit is {max_bytes} bytes"
-        return Verdict(False, "too_large", detected, detail, extension)
-    return _accepted(filename, detected, extension)
+    return decide(
+        filename,
+        inspect(filename, content, max_bytes=max_bytes, sniff=sniff),
+        forbidden_extensions=forbidden_extensions,
+        max_bytes=max_bytes,
+    )
 
 
 def _accepted(filename: str | None, detected: str, extension: str) -> Verdict:

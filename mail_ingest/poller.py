@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 
@@ -54,7 +54,13 @@ class Sink(Protocol):
         """The committed checkpoint of this mailbox."""
         ...
 
-    def store_batch(self, messages: Sequence[tuple[int, bytes]]) -> list[str]:
+    def prepare(self, messages: Sequence[tuple[int, bytes]]) -> Any:
+        """Start the work on a batch that needs no database (parsing it, say), to be handed to
+        ``store_batch``. The poller prepares the next batch before it stores this one, so the
+        two can overlap."""
+        ...
+
+    def store_batch(self, messages: Sequence[tuple[int, bytes]], prepared: Any) -> list[str]:
         """Store a batch of (UID, raw bytes), not committed yet; an outcome word for each
         message; must not raise."""
         ...
@@ -118,20 +124,47 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         result.uidvalidity, result.last_uid = uidvalidity, last_uid
         result.marked += _mark_committed(mailbox, settings, last_uid)
         uids = new_uids(mailbox, last_uid)
+        # One batch ahead: batch k+1 is fetched and prepared before batch k is stored, so
+        # parsing it (in the sink's workers) overlaps writing k. Commit and marking stay in
+        # UID order, one batch at a time.
+        ahead: tuple[list[int], list[tuple[int, bytes]], Any] | None = None
         for batch in chunked(uids, settings.batch_size):
             messages = list(fetch_raw(mailbox, batch))
-            for outcome in sink.store_batch(messages):
-                result.count(outcome)
-            result.fetched += len(messages)
-            sink.commit(Checkpoint(uidvalidity, batch[-1]))
-            result.last_uid = batch[-1]
-            result.marked += mark(mailbox, settings, batch)
-            if progress is not None:
-                progress(result.fetched, len(uids))
+            prepared = sink.prepare(messages)
+            if ahead is not None:
+                _store(mailbox, settings, sink, result, *ahead)
+                _report(progress, result, uids)
+            ahead = (batch, messages, prepared)
+        if ahead is not None:
+            _store(mailbox, settings, sink, result, *ahead)
+            _report(progress, result, uids)
         mailbox.logout()
     finally:
         _close(mailbox)
     return result
+
+
+def _store(
+    mailbox: BaseMailBox,
+    settings: ImapSettings,
+    sink: Sink,
+    result: PollResult,
+    batch: list[int],
+    messages: list[tuple[int, bytes]],
+    prepared: Any,
+) -> None:
+    """Store and commit one fetched batch, then mark it on the server."""
+    for outcome in sink.store_batch(messages, prepared):
+        result.count(outcome)
+    result.fetched += len(messages)
+    sink.commit(Checkpoint(result.uidvalidity, batch[-1]))
+    result.last_uid = batch[-1]
+    result.marked += mark(mailbox, settings, batch)
+
+
+def _report(progress: Progress | None, result: PollResult, uids: Sequence[int]) -> None:
+    if progress is not None:
+        progress(result.fetched, len(uids))
 
 
 def _close(mailbox: BaseMailBox) -> None:

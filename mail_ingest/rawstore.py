@@ -140,6 +140,11 @@ class RawStore:
         else:
             self._unsynced.add(target)
 
+    def note_written(self, key: str) -> None:
+        """Count object ``key``, written by another process with ``sync=False``, as this
+        store's to flush at the next ``sync()``."""
+        self._unsynced.add(self.path(key))
+
     @property
     def pending(self) -> int:
         """How many objects are written but not yet flushed to disk."""

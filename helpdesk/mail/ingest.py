@@ -47,8 +47,9 @@ from helpdesk.stores import stores
 from helpdesk.tickets import services
 from helpdesk.tickets.numbers import find_numbers, format_number
 from helpdesk.tickets.workflow import TicketStatus
-from mail_ingest.pipeline import Analysis, JudgedAttachment, analyse, judge_attachments
+from mail_ingest.pipeline import Analysis, JudgedAttachment, judge_attachments
 from mail_ingest.routing import Rule
+from mail_ingest.workers import AnalysisSettings, analyse_batch
 
 log = logging.getLogger(__name__)
 
@@ -211,16 +212,21 @@ class IngestBatch:
         self.numbered: dict[str, Ticket] = {}
         self.replies: Counter[str] = Counter()
         self.numbers = TicketNumbers(self.prefix, size)
+        self.raw_stored = False  # the analysis workers have put every raw message in the store
+
+    def analysis_settings(self) -> AnalysisSettings:
+        """What parsing and analysing a message of this batch needs (picklable)."""
+        return AnalysisSettings(
+            rules=tuple(self.rules),
+            default_desk=self.default_desk.slug,
+            own_addresses=frozenset(self.own_addresses),
+            max_bytes=self.max_message_bytes,
+            attachment_max_bytes=self.max_attachment_bytes,
+        )
 
     def analyse(self, raw: bytes) -> Analysis:
         """Parse and understand one message with this batch's rules (pure, never raises)."""
-        return analyse(
-            raw,
-            rules=self.rules,
-            default_desk=self.default_desk.slug,
-            own_addresses=self.own_addresses,
-            max_bytes=self.max_message_bytes,
-        )
+        return analyse_batch([raw], self.analysis_settings())[0]
 
     def prefetch(self, analyses: Sequence[Analysis], at: datetime) -> None:
         """Ask the database once for the whole batch: duplicates, threads, reply counts."""
@@ -284,7 +290,10 @@ class IngestBatch:
         """Turn one message of the batch into rows; UnreadableMessage if it is not mail."""
         if self.already_stored(analysis):
             return Outcome("duplicate")
-        stores().raw.put(raw, sync=False)
+        if self.raw_stored:
+            stores().raw.note_written(analysis.parsed.sha256)
+        else:
+            stores().raw.put(raw, sync=False)
         self.stored_ids.add(analysis.message_id)
         self.stored_bytes.add(analysis.parsed.sha256)
         if not analysis.parsed.ok:
@@ -330,6 +339,7 @@ class IngestBatch:
             analysis.parsed.attachments,
             forbidden_extensions=desk.forbidden_extension_set,
             max_bytes=self.max_attachment_bytes,
+            inspections=analysis.inspections,
         )
         if desk.applies_attachment_policy:
             return judged

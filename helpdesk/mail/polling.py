@@ -13,7 +13,7 @@ import logging
 import os
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -28,6 +28,13 @@ from helpdesk.scheduler import leadership_for
 from helpdesk.stores import stores
 from mail_ingest.parse import parse_message
 from mail_ingest.poller import Checkpoint, ImapSettings, PollResult, Progress, poll
+from mail_ingest.workers import (
+    AnalysisPool,
+    AnalysisSettings,
+    PendingAnalyses,
+    analyse_batch,
+    default_processes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,7 @@ class DatabaseSink:
     def __init__(self, mailbox: Mailbox, on_commit: object = None) -> None:
         self.mailbox_id = mailbox.id
         self._on_commit = on_commit
+        self._settings: AnalysisSettings | None = None
 
     @property
     def mailbox(self) -> Mailbox:
@@ -58,9 +66,18 @@ class DatabaseSink:
         mailbox = self.mailbox
         return Checkpoint(mailbox.uidvalidity, mailbox.last_uid or 0)
 
-    def store_batch(self, messages: Sequence[tuple[int, bytes]]) -> list[str]:
+    def prepare(self, messages: Sequence[tuple[int, bytes]]) -> PendingAnalyses:
+        """Start parsing and analysing the batch in the worker processes."""
+        if self._settings is None:
+            settings = IngestBatch(self.mailbox).analysis_settings()
+            self._settings = replace(settings, raw_store=str(stores().raw.root))
+        return analysis_pool().submit([raw for _uid, raw in messages], self._settings)
+
+    def store_batch(
+        self, messages: Sequence[tuple[int, bytes]], prepared: PendingAnalyses | None = None
+    ) -> list[str]:
         """Ingest a batch of (UID, raw bytes); failures are kept, never raised."""
-        return store_batch(messages, self.mailbox)
+        return store_batch(messages, self.mailbox, prepared)
 
     def commit(self, checkpoint: Checkpoint) -> None:
         """Commit the batch with its checkpoint, then renew the mailbox lock."""
@@ -72,12 +89,29 @@ class DatabaseSink:
             self._on_commit()
 
 
-def store_batch(messages: Sequence[tuple[int, bytes]], mailbox: Mailbox) -> list[str]:
+def analysis_pool() -> AnalysisPool:
+    """This process's analysis workers (``MAIL_ANALYSIS_PROCESSES``; 0 means in-process)."""
+    processes = default_processes(current_app.config["MAIL_ANALYSIS_PROCESSES"])
+    pool = _POOLS.get(processes)
+    if pool is None:
+        pool = _POOLS[processes] = AnalysisPool(processes)
+    return pool
+
+
+_POOLS: dict[int, AnalysisPool] = {}
+
+
+def store_batch(
+    messages: Sequence[tuple[int, bytes]],
+    mailbox: Mailbox,
+    prepared: PendingAnalyses | None = None,
+) -> list[str]:
     """Ingest a batch in one savepoint; if anything but an unreadable message goes wrong in
-    it, undo the batch and store its messages one at a time, each in its own savepoint."""
+    it, undo the batch and store its messages one at a time, each in its own savepoint.
+    ``prepared`` holds the batch's analyses when the workers made them."""
     try:
         with db.session.begin_nested():
-            return _ingest_batch(messages, mailbox)
+            return _ingest_batch(messages, mailbox, prepared)
     except Exception as exc:  # noqa: BLE001 - the slow path isolates the message at fault
         log.warning(
             "batch of %d messages of %s failed (%s: %s); storing them one at a time",
@@ -89,9 +123,15 @@ def store_batch(messages: Sequence[tuple[int, bytes]], mailbox: Mailbox) -> list
     return [store_one(raw, mailbox, uid) for uid, raw in messages]
 
 
-def _ingest_batch(messages: Sequence[tuple[int, bytes]], mailbox: Mailbox) -> list[str]:
+def _ingest_batch(
+    messages: Sequence[tuple[int, bytes]], mailbox: Mailbox, prepared: PendingAnalyses | None
+) -> list[str]:
     batch = IngestBatch(mailbox, size=len(messages))
-    analyses = [batch.analyse(raw) for _uid, raw in messages]
+    if prepared is not None:
+        analyses = prepared.result()
+        batch.raw_stored = prepared.raw_stored
+    else:
+        analyses = analyse_batch([raw for _uid, raw in messages], batch.analysis_settings())
     batch.prefetch(analyses, clock.now())
     outcomes = []
     for (uid, raw), analysis in zip(messages, analyses, strict=True):

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.mail.polling import poll_mailbox
 from helpdesk.models import IngestFailure, Mailbox, Message, Ticket
+from mail_ingest.poller import Checkpoint, ImapSettings, poll
 from tests.support.enquiries import enquiry
 
 FLAG = "$HelpdeskImported"
@@ -210,3 +211,54 @@ def test_uidvalidity_change_rereads_the_folder_without_duplicates(
     assert report.ok and report.result.outcomes == {"duplicate": 3, "new_ticket": 1}
     assert _mailbox(desk_app).uidvalidity != before
     assert _count(desk_app, Ticket) == 4
+
+
+class _RecordingSink:
+    """A sink that stores nothing and writes down in what order the poller called it."""
+
+    def __init__(self):
+        self.calls = []
+        self.checkpoint = Checkpoint(None, 0)
+
+    def load_checkpoint(self):
+        return self.checkpoint
+
+    def prepare(self, messages):
+        self.calls.append(("prepare", [uid for uid, _raw in messages]))
+        return f"prepared {messages[0][0]}"
+
+    def store_batch(self, messages, prepared):
+        self.calls.append(("store", [uid for uid, _raw in messages], prepared))
+        return ["stored"] * len(messages)
+
+    def commit(self, checkpoint):
+        self.calls.append(("commit", checkpoint.last_uid))
+        self.checkpoint = checkpoint
+
+
+def test_the_next_batch_is_prepared_before_this_one_is_stored(dovecot, mailbox_account):
+    uids = _append(dovecot, mailbox_account, 5)
+    sink = _RecordingSink()
+    settings = ImapSettings(
+        host=mailbox_account.host,
+        port=mailbox_account.port,
+        username=mailbox_account.address,
+        password=mailbox_account.password,
+        security="none",
+        batch_size=2,
+    )
+    result = poll(settings, sink)
+    first, second, third = uids[0:2], uids[2:4], uids[4:5]
+    assert sink.calls == [
+        ("prepare", first),
+        ("prepare", second),
+        ("store", first, f"prepared {first[0]}"),
+        ("commit", first[-1]),
+        ("prepare", third),
+        ("store", second, f"prepared {second[0]}"),
+        ("commit", second[-1]),
+        ("store", third, f"prepared {third[0]}"),
+        ("commit", third[-1]),
+    ]
+    assert result.fetched == 5 and result.outcomes == {"stored": 5} and result.marked == 5
+    assert all(FLAG in flags for flags in dovecot.flags(mailbox_account.address).values())

@@ -1,0 +1,97 @@
+"""The analysis workers: the same answers as in-process, the bytes stored, and no batch lost
+when a worker dies."""
+
+import os
+import random
+import signal
+
+import pytest
+
+from mail_ingest.rawstore import RawStore
+from mail_ingest.routing import Rule
+from mail_ingest.workers import AnalysisPool, AnalysisSettings, analyse_batch, default_processes
+from tests.support import mailsamples as samples
+
+SETTINGS = AnalysisSettings(
+    rules=(Rule(desk="ssw", recipient="ssw@support.example.jp"),),
+    default_desk="helpdesk",
+    own_addresses=frozenset({"helpdesk@support.example.jp"}),
+    max_bytes=1_000_000,
+    attachment_max_bytes=50_000,
+)
+
+
+@pytest.fixture(scope="module")
+def raws():
+    rng = random.Random(7)
+    generated = [samples.generate_enquiry(i, rng) for i in range(24)]
+    oddities = [
+        samples.iso2022jp_message(),
+        samples.cp932_message(),
+        samples.filenames_message(),
+        samples.forwarded_message(),
+        samples.tnef_message(),
+        samples.dsn_bounce(),
+        samples.load("postfix_bounce.eml"),
+    ]
+    return [*generated, *oddities, b"not a mail at all \xff\xfe", b""]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    workers = AnalysisPool(2)
+    assert workers.start()
+    yield workers
+    workers.close()
+
+
+def test_workers_answer_exactly_as_the_poller_would_itself(pool, raws):
+    pending = pool.submit(raws, SETTINGS)
+    assert pending.result() == analyse_batch(raws, SETTINGS)
+    assert any(a.parsed.attachments for a in pending.result())
+    assert all(
+        a.inspections is not None and len(a.inspections) == len(a.parsed.attachments)
+        for a in pending.result()
+    )
+
+
+def test_workers_put_each_message_in_the_raw_store(pool, raws, tmp_path):
+    settings = AnalysisSettings(**{**SETTINGS.__dict__, "raw_store": str(tmp_path)})
+    pending = pool.submit(raws[:5], settings)
+    analyses = pending.result()
+    assert pending.raw_stored
+    store = RawStore(tmp_path)
+    assert [store.get(a.parsed.sha256) for a in analyses] == raws[:5]
+
+
+def test_a_dead_worker_costs_time_not_messages(raws, tmp_path):
+    workers = AnalysisPool(2)
+    try:
+        assert workers.start()
+        for pid in workers.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        settings = AnalysisSettings(**{**SETTINGS.__dict__, "raw_store": str(tmp_path)})
+        pending = workers.submit(raws, settings)
+        assert pending.result() == analyse_batch(raws, SETTINGS)
+        assert not pending.raw_stored  # done in-process: the caller stores the bytes itself
+        # The next batch gets fresh workers.
+        again = workers.submit(raws[:3], settings)
+        assert again.result() == analyse_batch(raws[:3], SETTINGS)
+        assert again.raw_stored and len(workers.worker_pids()) >= 1
+    finally:
+        workers.close()
+
+
+def test_no_workers_means_in_process(raws):
+    pending = AnalysisPool(0).submit(raws[:3], SETTINGS)
+    assert pending.result() == analyse_batch(raws[:3], SETTINGS)
+    assert not pending.raw_stored
+
+
+def test_worker_count_follows_the_setting_and_the_cpus(monkeypatch):
+    assert default_processes(0) == 0
+    assert default_processes(3) == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert default_processes(-1) == 0  # one CPU: workers would only take turns with the poller
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)))
+    assert default_processes(-1) == 4
