@@ -1,10 +1,15 @@
-"""Outgoing mail: rendered into the outbox in the caller's transaction, sent after commit.
+"""Outgoing mail: written into the outbox in the caller's transaction, sent after commit.
 
-A message is written once, with its final Message-ID, in the same transaction as the ticket
-change that caused it, so a rollback loses both and a commit keeps both. ``deliver_due`` sends
-what is due and records the outcome; a temporary SMTP failure is retried with backoff. SMTP
-gives no exactly-once delivery: if the process dies between the server's acceptance and our
-commit, the message is sent again with the same Message-ID, which mail clients fold together.
+A message is written once, with its final Message-ID and Date, in the same transaction as the
+ticket change that caused it, so a rollback loses both and a commit keeps both. Its text lives
+on its outbound message row; the MIME bytes are made from that row when the message is sent,
+and kept on the outbox row from then on (mail carrying files, which no row holds, is rendered
+at once). Rendering twice gives the same bytes, so a retry sends the same message.
+
+``deliver_due`` sends what is due and records the outcome; a temporary SMTP failure is retried
+with backoff. SMTP gives no exactly-once delivery: if the process dies between the server's
+acceptance and our commit, the message is sent again with the same Message-ID, which mail
+clients fold together.
 """
 
 from __future__ import annotations
@@ -91,14 +96,14 @@ def enqueue(
     *,
     flush: bool = True,
 ) -> OutboxMessage:
-    """Render ``mail`` and add it, with its outbound Message row, to the session.
+    """Add ``mail`` and its outbound Message row to the session, to be sent after commit.
 
     With ``flush=False`` the rows wait for the caller's next flush (mail ingestion writes a
     whole batch at once); their ids are known only after it.
     """
     at = at or clock.now()
     message_id = make_msgid(domain=domain_of(mail.sender))
-    raw = _render(mail, message_id, at)
+    raw = _render(mail, message_id, at) if mail.attachments else None
     bare_id = message_id.strip("<>")
     row = Message(
         ticket=ticket,
@@ -131,6 +136,31 @@ def enqueue(
     if flush:
         db.session.flush()
     return item
+
+
+class UnrenderableMail(LookupError):
+    """An outbox message without bytes whose outbound message row is gone."""
+
+
+def rendered(item: OutboxMessage) -> bytes:
+    """The message's bytes as they are (or were, or will be) sent."""
+    if item.raw is not None:
+        return item.raw
+    message = item.message_row
+    if message is None:
+        raise UnrenderableMail(f"the message row of outbox message {item.id} no longer exists")
+    mail = OutgoingMail(
+        kind=item.kind,
+        sender=item.sender,
+        recipient=(message.to or [item.recipient])[0],
+        subject=message.subject or "",
+        text=message.text or "",
+        sender_name=message.from_name or "",
+        in_reply_to=message.in_reply_to,
+        references=tuple(message.references or ()),
+        automatic=item.automatic,
+    )
+    return _render(mail, f"<{item.message_id}>", item.created_at)
 
 
 def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
@@ -269,10 +299,15 @@ def _send(item: OutboxMessage) -> str | None:
     """Hand one message to the SMTP server; the error text, or None when accepted."""
     config = current_app.config
     try:
+        raw = rendered(item)
+    except UnrenderableMail as exc:
+        return str(exc)
+    try:
         with _connect(config) as smtp:
-            smtp.sendmail(item.sender, [item.recipient], item.raw)
+            smtp.sendmail(item.sender, [item.recipient], raw)
     except (smtplib.SMTPException, OSError) as exc:
         return f"{type(exc).__name__}: {exc}"
+    item.raw = raw  # what went out, kept as sent
     return None
 
 

@@ -27,7 +27,7 @@ class OutboxStatus(enum.Enum):
 
 
 class OutboxMessage(db.Model):
-    """A fully rendered message waiting for (or done with) SMTP delivery."""
+    """A message waiting for (or done with) SMTP delivery."""
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
@@ -40,7 +40,8 @@ class OutboxMessage(db.Model):
     sender: Mapped[str] = mapped_column(String(320))
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     message_id: Mapped[str] = mapped_column(String(500), unique=True)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # Rendered from message_row when sent (then kept); set at once for mail carrying files.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     automatic: Mapped[bool] = mapped_column(default=False)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus), default=OutboxStatus.PENDING

@@ -73,3 +73,33 @@ def test_message_desk_migration_keeps_attachments_and_finds_refused_desks(tmp_pa
             with db.engine.connect() as conn:
                 assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
             db.engine.dispose()
+
+
+def test_outbox_raw_migration_keeps_every_row_and_its_bytes(tmp_path):
+    """d2f6a8c1e9b3 lets outbox_message.raw be empty; on SQLite batch mode copies the table."""
+    from flask_migrate import downgrade, upgrade
+
+    with empty_database(tmp_path) as url:
+        app = make_app(url, tmp_path / "instance")
+        with app.app_context():
+            upgrade(revision="c5e0d3b8a7f2")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox_message (id, kind, sender, recipient, message_id, "
+                        "raw, automatic, status, attempts, next_attempt_at, created_at) VALUES "
+                        "(3, 'ack', 'd@example.test', 'c@example.test', 'm3@example.test', "
+                        ":raw, true, 'pending', 0, '2025-01-01', '2025-01-01')"
+                    ),
+                    {"raw": b"Subject: kept\r\n\r\nbody\r\n"},
+                )
+            upgrade(revision="d2f6a8c1e9b3")
+            with db.engine.begin() as conn:
+                raws = conn.execute(text("SELECT id, raw FROM outbox_message")).all()
+                assert [tuple(r) for r in raws] == [(3, b"Subject: kept\r\n\r\nbody\r\n")]
+                conn.execute(text("UPDATE outbox_message SET raw = NULL WHERE id = 3"))
+                conn.execute(text("UPDATE outbox_message SET raw = :raw"), {"raw": b"x"})
+            downgrade(revision="c5e0d3b8a7f2")
+            with db.engine.connect() as conn:
+                assert conn.scalar(text("SELECT raw FROM outbox_message WHERE id = 3")) == b"x"
+            db.engine.dispose()

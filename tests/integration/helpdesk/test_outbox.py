@@ -147,3 +147,50 @@ def test_rendered_headers_are_what_the_email_package_folds(values):
         patch.setattr(outbox, "SMTP_COMPAT32", compat32.clone(linesep="\r\n"))
         folded = outbox._render(mail, "<fixed@support.example.test>", at)
     assert fast == folded
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"sender_name": "ヘルプデスク（在留支援）", "recipient": "Yamada.Taro@Example.co.jp"},
+        {"automatic": True, "kind": "ack", "in_reply_to": None, "references": []},
+    ],
+)
+def test_mail_is_rendered_from_its_row_when_sent_as_it_would_have_been_at_once(
+    db_session, smtp, values
+):
+    mail = _mail(**values)
+    at = clock.now()
+    item = enqueue(mail, at=at)
+    db_session.commit()
+    assert item.raw is None  # the text is kept once, on the outbound message row
+    db_session.expire_all()  # rendered from what the database gives back
+    expected = outbox._render(mail, f"<{item.message_id}>", at)
+    assert outbox.rendered(item) == expected
+    smtp.fail_next(1, code=451)
+    assert deliver_due(at).retried == 1
+    assert item.raw is None
+    assert deliver_due(at + backoff(1)).sent == 1
+    (received,) = smtp.wait_for(1)
+    assert item.raw == expected  # kept as sent
+    assert received.message["Message-ID"] == f"<{item.message_id}>"
+    assert received.message["To"] == mail.recipient
+
+
+def test_mail_with_files_is_rendered_at_once(db_session):
+    item = enqueue(_mail(attachments=[("a.txt", "text/plain", b"hello")]))
+    db_session.commit()
+    assert item.raw is not None and b"a.txt" in item.raw and b"aGVsbG8=" in item.raw
+
+
+def test_mail_whose_row_is_gone_fails_with_a_reason(db_session, smtp, app, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 1)
+    item = enqueue(_mail())
+    db_session.commit()
+    db_session.delete(db_session.get(Message, item.message_row_id))
+    db_session.commit()
+    report = deliver_due()
+    assert report.failed == 1 and item.status is OutboxStatus.FAILED
+    assert "no longer exists" in item.last_error
+    assert smtp.messages == []

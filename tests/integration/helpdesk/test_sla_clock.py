@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from helpdesk import clock
+from helpdesk import clock, outbox
 from helpdesk.models import AuditEvent, OutboxMessage, Priority
 from helpdesk.tickets import sla
 from helpdesk.tickets.services import change_status, customer_replied, start_clock
@@ -109,7 +109,9 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
         select(OutboxMessage).where(OutboxMessage.kind == "sla_digest")
     ).all()
     assert sorted(d.recipient for d in digests) == sorted([agent.email, colleague.email])
-    mails = {d.recipient: message_from_bytes(d.raw, policy=policy.default) for d in digests}
+    mails = {
+        d.recipient: message_from_bytes(outbox.rendered(d), policy=policy.default) for d in digests
+    }
     japanese = mails[colleague.email]
     assert japanese["Subject"] == "[SLA] 期限が近い・過ぎたチケット 2 件"
     body_ja = japanese.get_content()

@@ -7,6 +7,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import func, select
 
+from helpdesk import outbox
 from helpdesk.extensions import limiter
 from helpdesk.models import Attachment, Channel, Direction, Message, OutboxMessage, Ticket
 from helpdesk.seed import seed_demo
@@ -75,7 +76,7 @@ def test_complete_enquiry_opens_a_ticket_like_an_email_would(client, db_session)
     )
     assert attachment.allowed and attachment.filename == "screen.png"
     (ack,) = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "ack")).all()
-    mail = message_from_bytes(ack.raw, policy=policy.default)
+    mail = message_from_bytes(outbox.rendered(ack), policy=policy.default)
     assert ticket.number in mail["Subject"] and mail["To"] == "nguyen@example.org"
     receipt = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ticket.number in receipt

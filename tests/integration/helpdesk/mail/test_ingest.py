@@ -6,6 +6,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import func, select
 
+from helpdesk import outbox
 from helpdesk.mail.ingest import ingest_raw
 from helpdesk.mail.polling import store_one
 from helpdesk.models import Attachment, IngestFailure, Message, OutboxMessage, Ticket
@@ -27,7 +28,7 @@ def _outbox(db_session, kind=None):
 
 
 def _parsed(item):
-    return message_from_bytes(item.raw, policy=policy.default)
+    return message_from_bytes(outbox.rendered(item), policy=policy.default)
 
 
 def test_complete_japanese_enquiry_opens_a_ticket_with_its_clock_running(demo, db_session):

@@ -5,6 +5,7 @@ from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
+from helpdesk import outbox
 from helpdesk.models import OutboxMessage, Role
 from helpdesk.reports.mailing import send_weekly_reports
 
@@ -24,7 +25,7 @@ def test_sent_once_to_each_active_manager_on_monday_morning(db_session, make):
     assert send_weekly_reports(MONDAY_0830_TOKYO) == 1
     (mail,) = db_session.scalars(select(OutboxMessage)).all()
     assert mail.recipient == manager.email and mail.kind == "weekly_report"
-    message = message_from_bytes(mail.raw, policy=policy.default)
+    message = message_from_bytes(outbox.rendered(mail), policy=policy.default)
     assert "2026-11-23" in message.get_body(("plain",)).get_content()
     (xlsx,) = list(message.iter_attachments())
     assert xlsx.get_filename() == "helpdesk-report-2026-11-23.xlsx"

@@ -8,6 +8,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
+from helpdesk import outbox
 from helpdesk.models import Attachment, Direction, Message, OutboxMessage
 from helpdesk.stores import stores
 from mail_ingest.parse import sanitize_html
@@ -125,7 +126,7 @@ def test_agent_upload_allowed_is_kept_on_the_outbound_message(
     outbound = db_session.get(Message, item.message_row_id)
     (kept,) = outbound.attachments
     assert kept.filename == "manual.pdf" and kept.allowed and kept.origin == "agent"
-    mail = message_from_bytes(item.raw, policy=policy.default)
+    mail = message_from_bytes(outbox.rendered(item), policy=policy.default)
     (sent,) = list(mail.iter_attachments())
     assert sent.get_filename() == "manual.pdf" and sent.get_content() == b"%PDF-1.4 fine"
     assert "Manual attached." in mail.get_body(("plain",)).get_content()

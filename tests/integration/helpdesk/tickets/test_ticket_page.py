@@ -7,6 +7,7 @@ from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
+from helpdesk import outbox
 from helpdesk.models import CannedAnswer, Channel, Direction, Message, OutboxMessage, Ticket
 from helpdesk.models.presence import TicketPresence
 from helpdesk.outbox import deliver_due
@@ -51,7 +52,7 @@ def test_reply_is_queued_threaded_stops_the_clock_and_is_delivered(
     assert ticket.first_response_due_at is None
     assert ticket.status is TicketStatus.AWAITING_CUSTOMER
     (item,) = _outbox(db_session)
-    mail = message_from_bytes(item.raw, policy=policy.default)
+    mail = message_from_bytes(outbox.rendered(item), policy=policy.default)
     assert mail["Subject"] == f"Re: [{ticket.number}] {ticket.subject}"
     assert mail["To"] == ticket.requester_email
     assert mail["In-Reply-To"] == f"<enquiry-{ticket.number}@example.co.jp>"
