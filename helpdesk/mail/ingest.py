@@ -7,8 +7,11 @@ bytes are already stored, the tickets its replies point at and how many automati
 sender had in the last hour. It keeps these up to date as the batch goes, so a duplicate later in
 the batch is caught and a reply later in the batch threads onto a ticket opened earlier in it.
 
-Rows are flushed when the ticket services need ids and otherwise left to the caller's flush or
-commit; nothing here commits. The raw bytes are in the raw store before any row refers to them.
+Messages are usually analysed (parsed, routed, their attachments inspected) in worker
+processes before they reach here (``mail_ingest.workers``); a batch of one analyses in-process.
+Rows are flushed when the ticket services need ids; at the end of a batch, on SQLite, the new
+rows are written with Core (``helpdesk.mail.rowwriter``), elsewhere by the caller's flush or
+commit. Nothing here commits. The raw bytes are in the raw store before any row names them.
 """
 
 from __future__ import annotations
@@ -18,27 +21,24 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from helpdesk import audit, clock, outbox
 from helpdesk.extensions import db
 from helpdesk.mail.replies import acknowledgement_context, queue_reply, refused_files
+from helpdesk.mail.rowwriter import number_new_rows, write_new_rows
 from helpdesk.models import (
     Attachment,
-    AuditEvent,
     Channel,
     Desk,
     Direction,
     IngestFailure,
     Mailbox,
     Message,
-    OutboxMessage,
-    StatusPeriod,
     Ticket,
     TicketCounter,
 )
@@ -281,10 +281,11 @@ class IngestBatch:
                     self.stored_threads[message_id] = (row_id, ticket_id)
 
     def finish(self) -> None:
-        """Hand back unused ticket numbers; the caller's flush or commit writes the rows."""
+        """Hand back unused ticket numbers and, on SQLite, write the batch's new rows with Core
+        (helpdesk.mail.rowwriter); otherwise the caller's flush or commit writes them."""
         self.numbers.give_back()
         if db.session.get_bind().dialect.name == "sqlite":
-            number_new_rows()
+            write_new_rows(number_new_rows())
 
     def ingest(self, raw: bytes, analysis: Analysis, uid: int | None, at: datetime) -> Outcome:
         """Turn one message of the batch into rows; UnreadableMessage if it is not mail."""
@@ -547,61 +548,6 @@ class IngestBatch:
             **context,
         )
         self.replies[to.lower()] += 1
-
-
-_BATCH_WRITTEN = (Ticket, StatusPeriod, Message, Attachment, OutboxMessage, AuditEvent)
-
-
-def number_new_rows() -> None:
-    """Give the batch's new rows their primary keys before the flush (SQLite only).
-
-    SQLAlchemy cannot batch INSERT ... RETURNING on SQLite (nothing ties the new ROWIDs to
-    the order of the parameters), so it writes rows with server-made keys one statement each.
-    With the keys given, each table's rows go in one executemany. The keys are the ones SQLite
-    would choose (one past the largest), and no one else can take them: every transaction here
-    begins IMMEDIATE and so holds the database's write lock until it ends.
-    """
-    pending: dict[type, list[Any]] = {}
-    for row in db.session.new:
-        if isinstance(row, _BATCH_WRITTEN) and row.id is None:
-            pending.setdefault(type(row), []).append(row)
-            _fill_in_defaults(row)
-    with db.session.no_autoflush:
-        for model, rows in pending.items():
-            first = (db.session.scalar(select(func.max(model.id))) or 0) + 1
-            # In the order the rows were added, as the flush would have numbered them.
-            rows.sort(key=lambda row: inspect(row).insert_order)
-            for offset, row in enumerate(rows):
-                row.id = first + offset
-
-
-def _fill_in_defaults(row: Any) -> None:
-    """Give every column the row left unset its default (or NULL) now, not at the flush.
-
-    The flush puts rows in one executemany only while they set the same columns: an
-    acknowledgement sets fewer columns than the inbound message before it, and a ticket with
-    its fields found more than one without. Same values, written as the INSERT would have.
-    """
-    state = inspect(row)
-    for attribute in state.mapper.column_attrs:
-        column = attribute.columns[0]
-        if (
-            attribute.key in state.dict
-            or column.primary_key
-            or column.foreign_keys  # set from the related row at the flush
-            or column.server_default
-        ):
-            continue
-        default = column.default
-        if default is None:
-            value = None
-        elif default.is_scalar:
-            value = default.arg
-        elif default.is_callable:
-            value = default.arg(None)
-        else:
-            continue  # a SQL expression: left to the INSERT
-        setattr(row, attribute.key, value)
 
 
 def _allowed(item: JudgedAttachment) -> object:
