@@ -15,6 +15,7 @@ analyses in its own process (``analyse_batch`` is the same function either way).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -195,8 +196,14 @@ class AnalysisPool:
         return self._executor
 
 
+_NICENESS = 10  # below the poller, whose writes are the pipeline's slowest stage
+
+
 def _start_worker(poller_pid: int) -> None:
-    """Each worker: leave when the poller does, and load the language model now."""
+    """Each worker: yield the CPU to the poller (and web requests), leave when the poller
+    does, and load the language model now."""
+    with contextlib.suppress(OSError):
+        os.nice(_NICENESS)
     _exit_with(poller_pid)
     warm_up()
 
