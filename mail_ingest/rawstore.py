@@ -12,13 +12,14 @@ which are never served.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
+import itertools
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 _FILE_MODE = 0o640
+_TEMPORARY_NAMES = itertools.count()
 
 
 class InvalidKeyError(ValueError):
@@ -72,6 +74,17 @@ def sync_filesystem(folder: Path) -> None:
         os.close(fd)
 
 
+def _create_temporary(folder: str) -> tuple[str, int]:
+    """A new file in ``folder`` named by process id and a count (cheaper than random names);
+    a name left by a crashed process that had the same id is stepped over."""
+    while True:
+        tmp = f"{folder}/.tmp-{os.getpid()}-{next(_TEMPORARY_NAMES)}"
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            continue
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -85,8 +98,9 @@ class RawStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._root = str(self.root)
         self._unsynced: set[Path] = set()
-        self._folders: set[Path] = set()  # made (or found) by this process: no mkdir each put
+        self._folders: set[str] = set()  # made (or found) by this process: no mkdir each put
 
     def path(self, key: str) -> Path:
         """Where the object ``key`` lives (whether or not it exists)."""
@@ -104,41 +118,46 @@ class RawStore:
         is left to ``sync()``, which a caller runs once before committing rows that refer to
         a whole batch of objects (one flush instead of two fsyncs an object).
         """
-        key = key_for(data)
-        target = self.path(key)
+        key = key_for(data)  # hex digits: safe in a path without _check
+        folder = f"{self._root}/{key[:2]}/{key[2:4]}"
+        target = f"{folder}/{key}"
         try:
-            if target.stat().st_size == len(data):
+            if os.stat(target).st_size == len(data):
                 return key
         except FileNotFoundError:
             pass
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         try:
-            self._write_atomically(target, data, sync)
+            self._write_atomically(folder, target, data, sync)
         except FileNotFoundError:  # the folder was removed behind our back
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._write_atomically(target, data, sync)
+            os.makedirs(folder, exist_ok=True)
+            self._write_atomically(folder, target, data, sync)
         logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
         return key
 
-    def _write_atomically(self, target: Path, data: bytes, sync: bool) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    def _write_atomically(self, folder: str, target: str, data: bytes, sync: bool) -> None:
+        tmp, fd = _create_temporary(folder)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fchmod(out.fileno(), _FILE_MODE)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fchmod(fd, _FILE_MODE)  # whatever the umask took away
                 if sync:
-                    os.fsync(out.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
         if sync:
-            _fsync_dir(target.parent)
+            _fsync_dir(Path(folder))
         else:
-            self._unsynced.add(target)
+            self._unsynced.add(Path(target))
 
     def note_written(self, key: str) -> None:
         """Count object ``key``, written by another process with ``sync=False``, as this

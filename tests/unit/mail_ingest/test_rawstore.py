@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from pathlib import Path
 
@@ -152,3 +153,17 @@ def test_syncfs_failure_is_an_error_naming_the_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(rawstore, "_SYNCFS", lambda fd: -1)
     with pytest.raises(OSError, match=str(tmp_path)):
         rawstore.sync_filesystem(tmp_path)
+
+
+def test_a_temporary_name_left_by_a_crash_is_stepped_over(tmp_path, monkeypatch):
+    store = RawStore(tmp_path)
+    data = b"stored after a crash"
+    key = key_for(data)
+    folder = tmp_path / key[:2] / key[2:4]
+    folder.mkdir(parents=True)
+    (folder / f".tmp-{os.getpid()}-0").write_bytes(b"left by a crashed writer")
+    monkeypatch.setattr(rawstore, "_TEMPORARY_NAMES", itertools.count())
+    assert store.put(data) == key
+    assert store.get(key) == data
+    assert (folder / f".tmp-{os.getpid()}-0").read_bytes() == b"left by a crashed writer"
+    assert oct((folder / key).stat().st_mode & 0o777) == oct(0o640)
