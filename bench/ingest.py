@@ -5,6 +5,9 @@ stored) against a full poll into tickets, and the poller's peak memory at two ma
 
 Prints messages per second for both, the ratio full/floor (target >= 0.4 on SQLite), and the
 poll's peak resident memory at N/2 and N (it should be flat: the poller streams in batches).
+The poll's analysis workers are started before the clock, as a running app's scheduler keeps
+them between polls; their start-up time and each one's peak memory are printed too.
+``--profile`` profiles the poller's process only, not the workers.
 """
 
 from __future__ import annotations
