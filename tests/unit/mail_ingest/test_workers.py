@@ -95,3 +95,20 @@ def test_worker_count_follows_the_setting_and_the_cpus(monkeypatch):
     assert default_processes(-1) == 0  # one CPU: workers would only take turns with the poller
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)))
     assert default_processes(-1) == 4
+
+
+def test_small_batches_do_not_start_the_workers(raws, tmp_path):
+    settings = AnalysisSettings(**{**SETTINGS.__dict__, "raw_store": str(tmp_path)})
+    workers = AnalysisPool(2, start_at=10)
+    try:
+        small = workers.submit(raws[:3], settings)
+        assert small.result() == analyse_batch(raws[:3], SETTINGS)
+        assert not small.raw_stored  # analysed in-process
+        assert not workers.running and workers.worker_pids() == []
+        large = workers.submit(raws[:12], settings)
+        assert large.result() == analyse_batch(raws[:12], SETTINGS) and large.raw_stored
+        assert workers.running and workers.worker_pids()
+        again = workers.submit(raws[:2], settings)  # running now: used for any batch
+        assert again.result() == analyse_batch(raws[:2], SETTINGS) and again.raw_stored
+    finally:
+        workers.close()
