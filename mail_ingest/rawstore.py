@@ -20,8 +20,9 @@ import itertools
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -175,6 +176,15 @@ class RawStore:
             sync_filesystem(self.root)
             self._unsynced.clear()
 
+    def take_pending(self) -> set[Path]:
+        """The objects written but not flushed, now the caller's to flush."""
+        taken, self._unsynced = self._unsynced, set()
+        return taken
+
+    def give_back_pending(self, paths: set[Path]) -> None:
+        """Objects a failed flush took: flushed at the next ``sync()``."""
+        self._unsynced |= paths
+
     def forget_pending(self) -> None:
         """Count every object as on disk: the caller has just flushed the store's filesystem."""
         self._unsynced.clear()
@@ -215,6 +225,34 @@ class RawStore:
                 yield path.name
 
 
+class _BackgroundFlush:
+    """syncfs of some roots in a thread; the stores' pending objects are handed over to it and
+    given back if it fails, so a later ``sync`` flushes them again."""
+
+    def __init__(self, roots: list[Path], stores: list[RawStore]) -> None:
+        self._taken = [(store, store.take_pending()) for store in stores]
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(roots,), name="store-syncfs", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, roots: list[Path]) -> None:
+        try:
+            for root in roots:
+                sync_filesystem(root)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait for the flush; on failure give the objects back and raise its error."""
+        self._thread.join()
+        if self._error is not None:
+            for store, paths in self._taken:
+                store.give_back_pending(paths)
+            raise self._error
+
+
 @dataclass(frozen=True)
 class Stores:
     """The three stores of one installation, each under its own folder."""
@@ -223,17 +261,34 @@ class Stores:
     attachments: RawStore
     quarantine: RawStore
 
+    # Flushes started by sync_in_background and not yet waited for (a list: the class is frozen).
+    _flushing: list[_BackgroundFlush] = field(default_factory=list, repr=False, compare=False)
+
     def sync(self) -> None:
         """Flush what any of the three stores wrote without syncing: one syncfs for each
-        filesystem they are on (usually one for all three)."""
-        pending = [
-            store for store in (self.raw, self.attachments, self.quarantine) if store.pending
-        ]
-        by_device = {os.stat(store.root).st_dev: store.root for store in pending}
-        for root in by_device.values():
+        filesystem they are on (usually one for all three). Waits for a flush started in the
+        background first; its error, if any, is raised here."""
+        while self._flushing:
+            self._flushing.pop().wait()
+        pending = self._pending()
+        for root in self._roots(pending):
             sync_filesystem(root)
         for store in pending:
             store.forget_pending()
+
+    def sync_in_background(self) -> None:
+        """Start flushing what has been written so far, so the disk works while the caller
+        goes on (writing its rows, say); ``sync`` waits for it before the caller commits."""
+        pending = self._pending()
+        if pending:
+            self._flushing.append(_BackgroundFlush(self._roots(pending), pending))
+
+    def _pending(self) -> list[RawStore]:
+        return [store for store in (self.raw, self.attachments, self.quarantine) if store.pending]
+
+    @staticmethod
+    def _roots(stores: list[RawStore]) -> list[Path]:
+        return list({os.stat(store.root).st_dev: store.root for store in stores}.values())
 
     @classmethod
     def under(cls, root: Path) -> Stores:

@@ -283,6 +283,7 @@ class IngestBatch:
     def finish(self) -> None:
         """Hand back unused ticket numbers and, on SQLite, write the batch's new rows with Core
         (helpdesk.mail.rowwriter); otherwise the caller's flush or commit writes them."""
+        stores().sync_in_background()  # every object of the batch is written by now
         self.numbers.give_back()
         if db.session.get_bind().dialect.name == "sqlite":
             write_new_rows(number_new_rows())

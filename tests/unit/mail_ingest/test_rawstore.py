@@ -167,3 +167,37 @@ def test_a_temporary_name_left_by_a_crash_is_stepped_over(tmp_path, monkeypatch)
     assert store.get(key) == data
     assert (folder / f".tmp-{os.getpid()}-0").read_bytes() == b"left by a crashed writer"
     assert oct((folder / key).stat().st_mode & 0o777) == oct(0o640)
+
+
+def test_a_background_flush_is_waited_for_by_sync(tmp_path, monkeypatch):
+    stores = Stores.under(tmp_path)
+    flushed = []
+    monkeypatch.setattr(rawstore, "sync_filesystem", flushed.append)
+    stores.raw.put(b"message", sync=False)
+    stores.attachments.put(b"file", sync=False)
+    stores.sync_in_background()
+    assert stores.raw.pending == stores.attachments.pending == 0  # handed to the flush
+    stores.quarantine.put(b"refused", sync=False)  # written after it started
+    stores.sync()
+    # One syncfs of their (one) filesystem in the background, one for what came after.
+    assert len(flushed) == 2 and flushed[0] in {tmp_path / "raw", tmp_path / "attachments"}
+    assert flushed[1] == tmp_path / "quarantine"
+    assert stores.quarantine.pending == 0
+
+
+def test_a_failed_background_flush_fails_the_sync_and_keeps_its_objects(tmp_path, monkeypatch):
+    stores = Stores.under(tmp_path)
+
+    def broken(root):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(rawstore, "sync_filesystem", broken)
+    stores.raw.put(b"message", sync=False)
+    stores.sync_in_background()
+    with pytest.raises(OSError, match="Input/output"):
+        stores.sync()
+    assert stores.raw.pending == 1  # given back: the next sync flushes it
+    flushed = []
+    monkeypatch.setattr(rawstore, "sync_filesystem", flushed.append)
+    stores.sync()
+    assert flushed == [tmp_path / "raw"] and stores.raw.pending == 0
