@@ -29,8 +29,9 @@ class Analysis:
     route: RouteDecision
     may_auto_reply: bool
     no_reply_reason: str
-    # One per attachment of ``parsed`` (None for an omitted one), when they were inspected.
-    inspections: tuple[Inspection | None, ...] | None = None
+    # One per attachment of ``parsed`` (None for an omitted one): what judging needs of the
+    # content, so a desk's rules can be applied later without looking at it again.
+    inspections: tuple[Inspection | None, ...]
 
 
 def message_key(parsed: ParsedMessage) -> str:
@@ -46,11 +47,9 @@ def analyse(
     own_addresses: Collection[str],
     max_bytes: int | None = None,
     attachment_max_bytes: int | None = None,
-    inspect_attachments: bool = False,
 ) -> Analysis:
-    """Parse and understand one raw message; never raises on bad input. With
-    ``inspect_attachments`` the attachments' content is looked at too (see ``policy.inspect``),
-    so that judging them later under a desk's rules is cheap."""
+    """Parse and understand one raw message, its attachments' content included (see
+    ``policy.inspect``); never raises on bad input."""
     parsed = parse_message(raw, max_bytes=max_bytes)
     new_text, _quoted = split_quoted(parsed.text)
     decision = route(
@@ -71,15 +70,11 @@ def analyse(
         route=decision,
         may_auto_reply=allowed,
         no_reply_reason=reason,
-        inspections=(
-            tuple(
-                None
-                if item.omitted
-                else inspect(item.filename, item.content, max_bytes=attachment_max_bytes)
-                for item in parsed.attachments
-            )
-            if inspect_attachments
-            else None
+        inspections=tuple(
+            None
+            if item.omitted
+            else inspect(item.filename, item.content, max_bytes=attachment_max_bytes)
+            for item in parsed.attachments
         ),
     )
 
@@ -94,25 +89,17 @@ class JudgedAttachment:
 
 def judge_attachments(
     attachments: Sequence[ParsedAttachment],
+    inspections: Sequence[Inspection | None],
     *,
     forbidden_extensions: Collection[str] | None = None,
-    max_bytes: int | None = None,
-    inspections: Sequence[Inspection | None] | None = None,
 ) -> list[JudgedAttachment]:
-    """Judge every attachment, forwarded messages' ones included; ``inspections`` (aligned
-    with ``attachments``, made with the same ``max_bytes``) saves looking at content again."""
+    """Judge every attachment, forwarded messages' ones included, under one desk's forbidden
+    extensions; ``inspections`` are the analysis' (None for an omitted attachment)."""
     forbidden = (
         DEFAULT_FORBIDDEN_EXTENSIONS if forbidden_extensions is None else forbidden_extensions
     )
-    found = inspections if inspections is not None else [None] * len(attachments)
-    judged = []
-    for item, inspection in zip(attachments, found, strict=True):
-        if item.omitted:
-            continue
-        if inspection is None:
-            inspection = inspect(item.filename, item.content, max_bytes=max_bytes)
-        verdict = decide(
-            item.filename, inspection, forbidden_extensions=forbidden, max_bytes=max_bytes
-        )
-        judged.append(JudgedAttachment(item, verdict))
-    return judged
+    return [
+        JudgedAttachment(item, decide(item.filename, inspection, forbidden_extensions=forbidden))
+        for item, inspection in zip(attachments, inspections, strict=True)
+        if inspection is not None
+    ]

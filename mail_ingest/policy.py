@@ -212,6 +212,7 @@ class Inspection:
     finding: tuple[str, str] | None  # (reason, what the content is) if the content is refused
     oversize: bool
     size: int
+    max_bytes: int | None  # the size limit it was inspected under
 
 
 def inspect(
@@ -228,7 +229,9 @@ def inspect(
     detected = sniff(prefix)
     # Containers are opened only when the whole file is within the limit.
     finding = _judge_content(detected, prefix, None if oversize else content)
-    return Inspection(effective_extension(filename), detected, finding, oversize, len(content))
+    return Inspection(
+        effective_extension(filename), detected, finding, oversize, len(content), max_bytes
+    )
 
 
 def decide(
@@ -236,7 +239,6 @@ def decide(
     inspection: Inspection,
     *,
     forbidden_extensions: Collection[str] = DEFAULT_FORBIDDEN_EXTENSIONS,
-    max_bytes: int | None = None,
 ) -> Verdict:
     """The verdict on an inspected attachment under one desk's forbidden extensions."""
     extension, detected = inspection.extension, inspection.detected
@@ -248,7 +250,8 @@ def decide(
         detail = f"files with the extension .{extension} cannot be received"
         return Verdict(False, "forbidden_extension", detected, detail, extension)
     if inspection.oversize:
-        detail = f"the file has {inspection.size} bytes; the limit is {max_bytes} bytes"
+        limit = inspection.max_bytes
+        detail = f"the file has {inspection.size} bytes; the limit is {limit} bytes"
         return Verdict(False, "too_large", detected, detail, extension)
     return _accepted(filename, detected, extension)
 
@@ -266,7 +269,6 @@ def judge(
         filename,
         inspect(filename, content, max_bytes=max_bytes, sniff=sniff),
         forbidden_extensions=forbidden_extensions,
-        max_bytes=max_bytes,
     )
 
 

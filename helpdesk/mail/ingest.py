@@ -339,9 +339,8 @@ class IngestBatch:
     def _judge(self, desk: Desk, analysis: Analysis) -> list[JudgedAttachment]:
         judged = judge_attachments(
             analysis.parsed.attachments,
+            analysis.inspections,
             forbidden_extensions=desk.forbidden_extension_set,
-            max_bytes=self.max_attachment_bytes,
-            inspections=analysis.inspections,
         )
         if desk.applies_attachment_policy:
             return judged

@@ -49,10 +49,7 @@ def test_workers_answer_exactly_as_the_poller_would_itself(pool, raws):
     pending = pool.submit(raws, SETTINGS)
     assert pending.result() == analyse_batch(raws, SETTINGS)
     assert any(a.parsed.attachments for a in pending.result())
-    assert all(
-        a.inspections is not None and len(a.inspections) == len(a.parsed.attachments)
-        for a in pending.result()
-    )
+    assert all(len(a.inspections) == len(a.parsed.attachments) for a in pending.result())
 
 
 def test_workers_put_each_message_in_the_raw_store(pool, raws, tmp_path):
