@@ -66,7 +66,6 @@ def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Ana
             own_addresses=settings.own_addresses,
             max_bytes=settings.max_bytes,
             attachment_max_bytes=settings.attachment_max_bytes,
-            inspect_attachments=True,
         )
         for raw in raws
     ]
@@ -153,24 +152,18 @@ class AnalysisPool:
 
     def submit(self, raws: Sequence[bytes], settings: AnalysisSettings) -> PendingAnalyses:
         """Start analysing ``raws`` in the workers, split evenly between them."""
-        if not raws or (not self.running and len(raws) < self.start_at):
-            return PendingAnalyses(raws, settings, [])
-        executor = self._ready()
-        if executor is None:
-            return PendingAnalyses(raws, settings, [])
-        try:
-            futures = self._split(executor, raws, settings)
-        except Exception as exc:  # noqa: BLE001 - a worker died since the last batch
-            log.warning("the analysis pool is broken (%s); starting new workers", exc)
-            self.close()
-            executor = self._ready()
-            try:
-                futures = self._split(executor, raws, settings) if executor else []
-            except Exception as again:  # noqa: BLE001 - analyse in-process this time
-                log.warning("new analysis workers failed too (%s)", again)
-                self.close()
-                futures = []
-        return PendingAnalyses(raws, settings, futures)
+        if raws and (self.running or len(raws) >= self.start_at):
+            # A second try with new workers if one died since the last batch.
+            for _attempt in range(2):
+                executor = self._ready()
+                if executor is None:
+                    break
+                try:
+                    return PendingAnalyses(raws, settings, self._split(executor, raws, settings))
+                except Exception as exc:  # noqa: BLE001 - in-process analysis still works
+                    log.warning("the analysis pool is broken (%s); starting new workers", exc)
+                    self.close()
+        return PendingAnalyses(raws, settings, [])
 
     def _split(
         self, executor: ProcessPoolExecutor, raws: Sequence[bytes], settings: AnalysisSettings
