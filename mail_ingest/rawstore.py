@@ -105,8 +105,12 @@ class RawStore:
 
     def path(self, key: str) -> Path:
         """Where the object ``key`` lives (whether or not it exists)."""
-        _check(key)
-        return self.root / key[:2] / key[2:4] / key
+        return Path(self._folder(_check(key)), key)
+
+    def _folder(self, key: str) -> str:
+        """The folder of object ``key`` (a checked or computed key), as a string: put builds
+        its paths without pathlib, which cost more than the write."""
+        return f"{self._root}/{key[:2]}/{key[2:4]}"
 
     def exists(self, key: str) -> bool:
         """Whether the object ``key`` is stored."""
@@ -120,7 +124,7 @@ class RawStore:
         a whole batch of objects (one flush instead of two fsyncs an object).
         """
         key = key_for(data)  # hex digits: safe in a path without _check
-        folder = f"{self._root}/{key[:2]}/{key[2:4]}"
+        folder = self._folder(key)
         target = f"{folder}/{key}"
         try:
             if os.stat(target).st_size == len(data):
