@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -45,8 +46,16 @@ def fill(server: DovecotServer, address: str, n: int, seed: int) -> int:
     return total
 
 
+def settle() -> None:
+    """Let the disk catch up before a measurement: what the set-up (or an earlier run's clean-up)
+    wrote or deleted is flushed now, not in the middle of the timed poll. It matters on a
+    filesystem mounted with ``discard``, where deleting files costs journal commits later."""
+    os.sync()
+
+
 def floor(server: DovecotServer, address: str) -> tuple[int, float]:
     """imap-tools fetching and parsing every message, storing nothing."""
+    settle()
     started = time.perf_counter()
     count = 0
     with MailBoxUnencrypted(server.host, server.port).login(address, PASSWORD) as box:
@@ -92,15 +101,20 @@ def _full_poll(server_host: str, port: int, address: str, db_url: str, instance:
 
             profiler = cProfile.Profile()
             profiler.enable()
+        cpu_before = _cpu_seconds(os.getpid()), [_cpu_seconds(pid) for pid in pool.worker_pids()]
         started = time.perf_counter()
         report = poll_mailbox(mailbox)
         elapsed = time.perf_counter() - started
+        poller_cpu = _cpu_seconds(os.getpid()) - cpu_before[0]
+        workers_cpu = sum(_cpu_seconds(pid) for pid in pool.worker_pids()) - sum(cpu_before[1])
         if profiler is not None:
             import pstats
 
             profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime")
-            stats.print_stats(30)
+            stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats(
+                os.environ.get("HELPDESK_BENCH_SORT", "tottime")
+            )
+            stats.print_stats(int(os.environ.get("HELPDESK_BENCH_TOP", "30")))
         workers_kib = [_peak_rss_kib(pid) for pid in pool.worker_pids()]
         pool.close()  # a multiprocessing child exits without the pool's atexit
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -114,8 +128,29 @@ def _full_poll(server_host: str, port: int, address: str, db_url: str, instance:
             rss_kib,
             warm_s,
             workers_kib,
+            poller_cpu,
+            workers_cpu,
         )
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (all its threads) so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def create_cost(folder: Path, count: int = 300) -> float:
+    """Milliseconds to create one small file in ``folder`` (kept: deleting them would slow the
+    runs after). The poll creates two or three files a message; on ext4 this cost grows
+    tenfold for minutes after many files were deleted, which the floor never feels."""
+    folder.mkdir()
+    started = time.perf_counter()
+    for i in range(count):
+        fd = os.open(folder / f"probe-{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"x" * 4096)
+        os.close(fd)
+    return (time.perf_counter() - started) / count * 1000
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -145,12 +180,10 @@ def database(kind: str, folder: str):  # type: ignore[no-untyped-def]
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def full(server: DovecotServer, address: str, kind: str) -> tuple:  # type: ignore[type-arg]
-    """A full poll into tickets in a fresh process and database."""
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder,
-        database(kind, folder) as url,
-    ):
+def full(server: DovecotServer, address: str, kind: str, folder: str) -> tuple:  # type: ignore[type-arg]
+    """A full poll into tickets in a fresh process and database (its files in ``folder``)."""
+    os.makedirs(folder)
+    with database(kind, folder) as url:
         receive, send = multiprocessing.Pipe(duplex=False)
         child = multiprocessing.get_context("fork").Process(
             target=_full_poll, args=(server.host, server.port, address, url, folder, send)
@@ -161,15 +194,19 @@ def full(server: DovecotServer, address: str, kind: str) -> tuple:  # type: igno
         return result
 
 
-def run(n: int, kind: str, seed: int) -> dict[str, float]:
-    """Measure floor and full poll for n messages; returns the figures."""
-    with DovecotServer() as server:
+def run(n: int, kind: str, seed: int, scratch: Path) -> dict[str, float]:
+    """Measure floor and full poll for n messages; returns the figures. Files go under
+    ``scratch``, which the caller deletes only after every run: deleting thousands of files
+    makes creating new ones slow for minutes afterwards on ext4 (it steps over recently freed
+    inodes), and an earlier run's clean-up must not slow a later run's poll."""
+    with DovecotServer(root=scratch / f"dovecot-{n}") as server:
         address = f"bench{n}@support.example.test"
         server.add_user(address, PASSWORD)
         appended = fill(server, address, n, seed)
         count, floor_s = floor(server, address)
-        ok, error, fetched, outcomes, full_s, rss_kib, warm_s, workers_kib = full(
-            server, address, kind
+        create_ms = create_cost(scratch / f"probe-{n}")
+        ok, error, fetched, outcomes, full_s, rss_kib, warm_s, workers_kib, cpu, workers_cpu = full(
+            server, address, kind, str(scratch / f"full-{n}")
         )
     if not ok:
         raise SystemExit(f"poll failed: {error}")
@@ -188,6 +225,11 @@ def run(n: int, kind: str, seed: int) -> dict[str, float]:
     print(f"  full   (poll into tickets, committed per batch)  : {figures['full_rate']:8.1f} msg/s")
     print(f"  ratio full/floor: {figures['full_rate'] / figures['floor_rate']:.2f} (target >= 0.4)")
     print(
+        f"  CPU a message: poller {cpu / fetched * 1000:.2f} ms, analysis workers "
+        f"{workers_cpu / fetched * 1000:.2f} ms (wall {full_s / fetched * 1000:.2f} ms); "
+        f"creating a file took {create_ms:.3f} ms just before"
+    )
+    print(
         f"  poller peak RSS: {figures['rss_mib']:.1f} MiB; {len(workers_kib)} analysis workers, "
         f"each at most {figures['workers_mib']:.1f} MiB (started in {warm_s:.2f} s, not timed)"
     )
@@ -203,11 +245,22 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="print the full poll's cProfile (top 30 by own time)"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the scratch folder (its path is printed)"
+    )
     args = parser.parse_args()
     if args.profile:
         os.environ["HELPDESK_BENCH_PROFILE"] = "1"
-    half = run(max(args.n // 2, 1), args.db, args.seed)
-    whole = run(args.n, args.db, args.seed)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    scratch.chmod(0o755)  # Dovecot's mail processes must reach their folders in it
+    try:
+        half = run(max(args.n // 2, 1), args.db, args.seed, scratch)
+        whole = run(args.n, args.db, args.seed, scratch)
+    finally:
+        if args.keep:
+            print(f"\nscratch folder kept: {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
     growth = whole["rss_mib"] - half["rss_mib"]
     print(
         f"\npeak RSS at N/2 = {half['rss_mib']:.1f} MiB, at N = {whole['rss_mib']:.1f} MiB "
