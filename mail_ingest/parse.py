@@ -60,6 +60,13 @@ class ParsedAttachment:
     origin: str = ORIGIN_MESSAGE
     size: int = 0
     omitted: bool = False
+    # The content's SHA-256 (hex), its key in the stores: worked out where the message is
+    # parsed (a worker process, usually), so the process that stores the file need not.
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if self.content and not self.sha256:
+            object.__setattr__(self, "sha256", hashlib.sha256(self.content).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -790,7 +797,7 @@ def _as_forwarded(att: ParsedAttachment) -> ParsedAttachment:
         return att
     return ParsedAttachment(
         att.filename, att.declared_type, att.content, att.inline, att.content_id,
-        ORIGIN_FORWARDED, att.size, att.omitted,
+        ORIGIN_FORWARDED, att.size, att.omitted, att.sha256,
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -116,14 +117,16 @@ class RawStore:
         """Whether the object ``key`` is stored."""
         return self.path(key).is_file()
 
-    def put(self, data: bytes, *, sync: bool = True) -> str:
+    def put(self, data: bytes, *, sync: bool = True, key: str | None = None) -> str:
         """Store ``data`` and return its key; a no-op when it is already stored.
 
         With ``sync=False`` the file is written and renamed into place but its flush to disk
         is left to ``sync()``, which a caller runs once before committing rows that refer to
-        a whole batch of objects (one flush instead of two fsyncs an object).
+        a whole batch of objects (one flush instead of two fsyncs an object). ``key`` is
+        ``key_for(data)`` when the caller has worked it out already (it is not checked
+        against the data: a wrong key files the bytes under the wrong name).
         """
-        key = key_for(data)  # hex digits: safe in a path without _check
+        key = key_for(data) if key is None else _check(key)  # hex digits: safe in a path
         folder = self._folder(key)
         target = f"{folder}/{key}"
         try:
@@ -140,6 +143,31 @@ class RawStore:
             os.makedirs(folder, exist_ok=True)
             self._write_atomically(folder, target, data, sync)
         logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
+        return key
+
+    def put_linked(
+        self, data: bytes, source: RawStore, *, sync: bool = True, key: str | None = None
+    ) -> str:
+        """Store ``data``, which ``source`` holds already, as a hard link to ``source``'s file:
+        no second copy on disk and no new inode (creating one is the costly part of a put).
+        Where that cannot be (another filesystem, or ``source`` lacks it) it is a ``put``.
+        ``key`` as for ``put``."""
+        key = key_for(data) if key is None else _check(key)
+        folder = self._folder(key)
+        target = f"{folder}/{key}"
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        try:
+            os.link(f"{source._folder(key)}/{key}", target)
+        except FileExistsError:
+            return key
+        except OSError:  # not in source, or a filesystem that cannot link across these
+            return self.put(data, sync=sync, key=key)
+        if sync:
+            _fsync_dir(Path(folder))
+        else:
+            self._unsynced.add(Path(target))
         return key
 
     def _write_atomically(self, folder: str, target: str, data: bytes, sync: bool) -> None:
@@ -176,9 +204,13 @@ class RawStore:
 
     def sync(self) -> None:
         """Flush every object written with ``sync=False`` (and its folder entry) to disk."""
-        if self._unsynced:
-            sync_filesystem(self.root)
-            self._unsynced.clear()
+        taken = self.take_pending()
+        if taken:
+            try:
+                sync_filesystem(self.root)
+            except BaseException:
+                self.give_back_pending(taken)
+                raise
 
     def take_pending(self) -> set[Path]:
         """The objects written but not flushed, now the caller's to flush."""
@@ -188,10 +220,6 @@ class RawStore:
     def give_back_pending(self, paths: set[Path]) -> None:
         """Objects a failed flush took: flushed at the next ``sync()``."""
         self._unsynced |= paths
-
-    def forget_pending(self) -> None:
-        """Count every object as on disk: the caller has just flushed the store's filesystem."""
-        self._unsynced.clear()
 
     def get(self, key: str) -> bytes:
         """The bytes of object ``key``; FileNotFoundError when it is not stored."""
@@ -229,32 +257,39 @@ class RawStore:
                 yield path.name
 
 
-class _BackgroundFlush:
-    """syncfs of some roots in a thread; the stores' pending objects are handed over to it and
-    given back if it fails, so a later ``sync`` flushes them again."""
+class _Disk:
+    """One thread that flushes the stores in the order asked, so the caller goes on (writing
+    its rows, say) meanwhile. Each calling thread waits only for the work it handed over, and
+    sees only its errors: a web request's commit does not wait on a poll's flush."""
 
-    def __init__(self, roots: list[Path], stores: list[RawStore]) -> None:
-        self._taken = [(store, store.take_pending()) for store in stores]
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(roots,), name="store-syncfs", daemon=True
-        )
-        self._thread.start()
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._mine = threading.local()  # .work: this thread's unfinished futures
 
-    def _run(self, roots: list[Path]) -> None:
-        try:
-            for root in roots:
-                sync_filesystem(root)
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            self._error = exc
+    def submit(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="store-disk")
+            future = self._executor.submit(fn, *args, **kwargs)
+        self._work().append(future)
 
     def wait(self) -> None:
-        """Wait for the flush; on failure give the objects back and raise its error."""
-        self._thread.join()
-        if self._error is not None:
-            for store, paths in self._taken:
-                store.give_back_pending(paths)
-            raise self._error
+        """Wait for everything this thread handed over; raise the first error, if any."""
+        work = self._work()
+        if not work:
+            return
+        self._mine.work = []
+        errors = [future.exception() for future in work]
+        first = next((error for error in errors if error is not None), None)
+        if first is not None:
+            raise first
+
+    def _work(self) -> list[Future[object]]:
+        work: list[Future[object]] | None = getattr(self._mine, "work", None)
+        if work is None:
+            work = self._mine.work = []
+        return work
 
 
 @dataclass(frozen=True)
@@ -265,27 +300,32 @@ class Stores:
     attachments: RawStore
     quarantine: RawStore
 
-    # Flushes started by sync_in_background and not yet waited for (a list: the class is frozen).
-    _flushing: list[_BackgroundFlush] = field(default_factory=list, repr=False, compare=False)
+    # The thread sync_in_background flushes in (a field: the class is frozen).
+    _disk: _Disk = field(default_factory=_Disk, repr=False, compare=False)
 
     def sync(self) -> None:
-        """Flush what any of the three stores wrote without syncing: one syncfs for each
-        filesystem they are on (usually one for all three). Waits for a flush started in the
-        background first; its error, if any, is raised here."""
-        while self._flushing:
-            self._flushing.pop().wait()
-        pending = self._pending()
-        for root in self._roots(pending):
-            sync_filesystem(root)
-        for store in pending:
-            store.forget_pending()
+        """Wait for the flushes this thread started in the background, then flush what any of
+        the three stores wrote without syncing since: one syncfs for each filesystem they are
+        on (usually one for all three). A failed background flush's error is raised here."""
+        self._disk.wait()
+        self._flush()
 
     def sync_in_background(self) -> None:
-        """Start flushing what has been written so far, so the disk works while the caller
-        goes on (writing its rows, say); ``sync`` waits for it before the caller commits."""
-        pending = self._pending()
-        if pending:
-            self._flushing.append(_BackgroundFlush(self._roots(pending), pending))
+        """Flush, in the disk thread, what has been written (or handed over) so far, so the
+        disk works while the caller goes on (writing its rows, say); ``sync`` waits for it."""
+        self._disk.submit(self._flush)
+
+    def _flush(self) -> None:
+        """syncfs of the stores with unflushed objects; the objects are taken first (a put
+        finishing meanwhile stays pending) and given back if the flush fails."""
+        taken = [(store, store.take_pending()) for store in self._pending()]
+        try:
+            for root in self._roots([store for store, _paths in taken]):
+                sync_filesystem(root)
+        except BaseException:
+            for store, paths in taken:
+                store.give_back_pending(paths)
+            raise
 
     def _pending(self) -> list[RawStore]:
         return [store for store in (self.raw, self.attachments, self.quarantine) if store.pending]

@@ -52,13 +52,10 @@ class AnalysisSettings:
 
 def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Analysis]:
     """Analyse each raw message; never raises on bad input (``analyse`` keeps the error).
-    With ``settings.raw_store`` each message's bytes are put in that store first (not flushed
-    to disk: the caller syncs the store before it commits rows that name them)."""
-    if settings.raw_store is not None:
-        store = _raw_store(settings.raw_store)
-        for raw in raws:
-            store.put(raw, sync=False)
-    return [
+    With ``settings.raw_store`` each message's bytes are put in that store too, under the
+    digest the parse worked out (not flushed to disk: the caller syncs the store before it
+    commits rows that name them)."""
+    analyses = [
         analyse(
             raw,
             rules=settings.rules,
@@ -69,6 +66,11 @@ def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Ana
         )
         for raw in raws
     ]
+    if settings.raw_store is not None:
+        store = _raw_store(settings.raw_store)
+        for raw, analysis in zip(raws, analyses, strict=True):
+            store.put(raw, sync=False, key=analysis.parsed.sha256)
+    return analyses
 
 
 @cache

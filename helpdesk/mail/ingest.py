@@ -295,7 +295,7 @@ class IngestBatch:
         if self.raw_stored:
             stores().raw.note_written(analysis.parsed.sha256)
         else:
-            stores().raw.put(raw, sync=False)
+            stores().raw.put(raw, sync=False, key=analysis.parsed.sha256)
         self.stored_ids.add(analysis.message_id)
         self.stored_bytes.add(analysis.parsed.sha256)
         if not analysis.parsed.ok:
@@ -421,7 +421,8 @@ class IngestBatch:
         message = self._store_message(analysis, uid, at, None, judged)
         message.refused = True
         message.desk_id = desk.id
-        stores().quarantine.put(raw, sync=False)
+        # The raw store has these bytes already: the quarantine's copy is a hard link to them.
+        stores().quarantine.put_linked(raw, stores().raw, sync=False, key=analysis.parsed.sha256)
         refused = [j for j in judged if not j.verdict.allowed]
         if self._may_reply(analysis):
             self._reply("refused", desk, None, analysis, at, refused=refused_files(refused))
@@ -562,7 +563,7 @@ def _attachment_row(item: JudgedAttachment) -> Attachment:
     key = None
     if part.content and not part.omitted:
         store = stores().attachments if verdict.allowed else stores().quarantine
-        key = store.put(part.content, sync=False)
+        key = store.put(part.content, sync=False, key=part.sha256)
     return Attachment(
         filename=part.filename,
         declared_type=part.declared_type[:200],

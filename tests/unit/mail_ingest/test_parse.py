@@ -141,6 +141,15 @@ def test_attachment_metadata() -> None:
     assert pdf.declared_type == "application/pdf"
     assert pdf.size == len(samples.PDF_BYTES)
     assert (pdf.inline, pdf.origin, pdf.content_id, pdf.omitted) == (False, "message", None, False)
+    # Its key in the stores, worked out with the parse (in the workers) so storing needn't.
+    assert pdf.sha256 == hashlib.sha256(samples.PDF_BYTES).hexdigest()
+
+
+def test_forwarded_attachments_keep_their_digest() -> None:
+    msg = parse_message(samples.forwarded_message())
+    forwarded = [a for a in msg.attachments if a.origin == ORIGIN_FORWARDED]
+    assert forwarded
+    assert all(a.sha256 == hashlib.sha256(a.content).hexdigest() for a in forwarded)
 
 
 def test_path_components_are_stripped_from_filenames() -> None:
@@ -451,7 +460,7 @@ def test_oversized_message_keeps_headers_and_text_but_not_content() -> None:
     assert msg.oversized and msg.ok
     assert msg.subject == "big" and msg.text == "Here is a big file."
     (att,) = msg.attachments
-    assert (att.filename, att.content, att.omitted) == ("big.pdf", b"", True)
+    assert (att.filename, att.content, att.omitted, att.sha256) == ("big.pdf", b"", True, "")
     assert 0 < att.size <= 2_000_000
     assert msg.sha256 == hashlib.sha256(raw).hexdigest()
     assert any("exceeds" in e for e in msg.errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -171,18 +172,81 @@ def test_a_temporary_name_left_by_a_crash_is_stepped_over(tmp_path, monkeypatch)
 
 def test_a_background_flush_is_waited_for_by_sync(tmp_path, monkeypatch):
     stores = Stores.under(tmp_path)
+    started, release = threading.Event(), threading.Event()
     flushed = []
-    monkeypatch.setattr(rawstore, "sync_filesystem", flushed.append)
+
+    def slow_syncfs(root):
+        started.set()
+        assert release.wait(5)
+        flushed.append(root)
+
+    monkeypatch.setattr(rawstore, "sync_filesystem", slow_syncfs)
     stores.raw.put(b"message", sync=False)
     stores.attachments.put(b"file", sync=False)
     stores.sync_in_background()
-    assert stores.raw.pending == stores.attachments.pending == 0  # handed to the flush
+    assert started.wait(5)
+    assert stores.raw.pending == stores.attachments.pending == 0  # taken by the flush
     stores.quarantine.put(b"refused", sync=False)  # written after it started
-    stores.sync()
+    threading.Timer(0.2, release.set).start()
+    stores.sync()  # waits for the background flush, then flushes what came after
     # One syncfs of their (one) filesystem in the background, one for what came after.
     assert len(flushed) == 2 and flushed[0] in {tmp_path / "raw", tmp_path / "attachments"}
     assert flushed[1] == tmp_path / "quarantine"
     assert stores.quarantine.pending == 0
+
+
+def test_another_threads_background_flush_is_not_waited_for_nor_raised(tmp_path, monkeypatch):
+    stores = Stores.under(tmp_path)
+    flushing, release = threading.Event(), threading.Event()
+
+    def stuck_then_broken(root):
+        flushing.set()
+        assert release.wait(5)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(rawstore, "sync_filesystem", stuck_then_broken)
+    stores.raw.put(b"polled message", sync=False)
+    poller = threading.Thread(target=stores.sync_in_background)
+    poller.start()
+    poller.join()
+    assert flushing.wait(5)  # the poll's flush has taken the object and is stuck
+    # A web request's commit in this thread has nothing of its own to flush: it returns at
+    # once, neither waiting for the poll's stuck flush nor seeing its error.
+    stores.sync()
+    assert not release.is_set()
+    release.set()
+    stores._disk._executor.shutdown(wait=True)
+    assert stores.raw.pending == 1  # the failed flush gave its object back
+    flushed = []
+    monkeypatch.setattr(rawstore, "sync_filesystem", flushed.append)
+    stores.sync()
+    assert flushed == [tmp_path / "raw"] and stores.raw.pending == 0
+
+
+def test_put_with_a_known_key_files_the_bytes_under_it(store: RawStore) -> None:
+    data = b"an attachment whose digest the parse worked out"
+    assert store.put(data, key=key_for(data), sync=False) == key_for(data)
+    assert store.get(key_for(data)) == data
+    with pytest.raises(InvalidKeyError):
+        store.put(data, key="../../etc/passwd")
+
+
+def test_put_linked_shares_the_file_of_the_store_that_has_it(tmp_path: Path) -> None:
+    stores = Stores.under(tmp_path)
+    data = b"a refused message, kept in the raw store already"
+    key = stores.raw.put(data, sync=False)
+    assert stores.quarantine.put_linked(data, stores.raw, sync=False) == key
+    assert stores.quarantine.get(key) == data
+    assert os.stat(stores.quarantine.path(key)).st_ino == os.stat(stores.raw.path(key)).st_ino
+    assert stores.quarantine.pending == 1
+    assert stores.quarantine.put_linked(data, stores.raw) == key  # already there: a no-op
+
+
+def test_put_linked_writes_a_copy_when_the_source_lacks_it(tmp_path: Path) -> None:
+    stores = Stores.under(tmp_path)
+    data = b"never stored in raw"
+    key = stores.quarantine.put_linked(data, stores.raw, sync=False)
+    assert stores.quarantine.get(key) == data and not stores.raw.exists(key)
 
 
 def test_a_failed_background_flush_fails_the_sync_and_keeps_its_objects(tmp_path, monkeypatch):

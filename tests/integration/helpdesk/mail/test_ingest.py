@@ -193,6 +193,15 @@ def test_forbidden_attachment_rejects_the_message_and_tells_the_sender(demo, db_
     assert [a.filename for a in refused] == ["report.pdf"]
     assert refused[0].storage_key is None and refused[0].reason == "executable_content"
     assert stores().quarantine.exists(message.raw_sha256)
+    # The quarantine's copy is a hard link to the raw store's: no second copy on disk.
+    quarantined, kept = (
+        store.path(message.raw_sha256) for store in (stores().quarantine, stores().raw)
+    )
+    assert quarantined.stat().st_ino == kept.stat().st_ino
+    assert (
+        refused[0].sha256
+        and stores().quarantine.get(refused[0].sha256) == samplefiles.pe_executable()
+    )
     (reply,) = _outbox(db_session, "refused")
     body = _parsed(reply).get_content()
     assert "report.pdf" in body and "table.xlsx" not in body
