@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import render_template
+from flask import current_app
 
 from helpdesk import outbox
 from helpdesk.models import Desk, Ticket
@@ -79,8 +79,12 @@ def _context(desk: Desk, lang: str, **extra: Any) -> dict[str, Any]:
 
 
 def render(kind: str, lang: str, **context: Any) -> str:
-    """Render templates/mail/<kind>.<lang>.txt."""
-    return render_template(f"mail/{kind}.{lang}.txt", **context).strip() + "\n"
+    """Render templates/mail/<kind>.<lang>.txt, straight through the app's Jinja environment
+    (its globals such as ``config`` and its filters included). Flask's ``render_template``
+    would add the page context (request, session, the signed-in user's navigation) that mail
+    never shows, at a cost paid once for every acknowledgement of a poll."""
+    template = current_app.jinja_env.get_template(f"mail/{kind}.{lang}.txt")
+    return template.render(context).strip() + "\n"
 
 
 def queue_reply(
