@@ -72,7 +72,7 @@ class Ticket(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"), index=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))  # indexed by ix_ticket_queue
     status: Mapped[TicketStatus] = mapped_column(
         enum_column(TicketStatus), default=TicketStatus.NEW
     )

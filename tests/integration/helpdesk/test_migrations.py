@@ -103,3 +103,23 @@ def test_outbox_raw_migration_keeps_every_row_and_its_bytes(tmp_path):
             with db.engine.connect() as conn:
                 assert conn.scalar(text("SELECT raw FROM outbox_message WHERE id = 3")) == b"x"
             db.engine.dispose()
+
+
+def test_redundant_ticket_desk_index_is_dropped_and_restored(tmp_path):
+    """e8c4b1d7a925 drops ix_ticket_desk_id; a desk's tickets still have an index to use."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    def ticket_indexes():
+        return {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("ticket")}
+
+    with empty_database(tmp_path) as url:
+        app = make_app(url, tmp_path / "instance")
+        with app.app_context():
+            upgrade(revision="e8c4b1d7a925")
+            indexes = ticket_indexes()
+            assert "ix_ticket_desk_id" not in indexes
+            assert indexes["ix_ticket_queue"][0] == "desk_id"
+            downgrade(revision="d2f6a8c1e9b3")
+            assert ticket_indexes()["ix_ticket_desk_id"] == ["desk_id"]
+            db.engine.dispose()
