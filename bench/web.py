@@ -132,7 +132,6 @@ DEFERRED_INDEXES = (
     "ix_message_text_trgm",
     "ix_ticket_queue",
     "ix_ticket_due",
-    "ix_ticket_desk_id",
     "ix_ticket_desk_newest",
     "ix_ticket_requester_email",
     "ix_message_ticket_id",
