@@ -20,6 +20,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -515,6 +516,25 @@ def swf_movie(*, compressed: bool = False) -> bytes:
     if compressed:
         return b"CWS" + bytes([10]) + struct.pack("<I", length) + zlib.compress(body)
     return b"FWS" + bytes([10]) + struct.pack("<I", length) + body
+
+
+def compiled_help_file() -> bytes:
+    """A compiled HTML help file (.chm): the ITSF v3 header, its header section 0 and an
+    empty ITSP directory, laid out as Microsoft's HTML Help compiler writes them."""
+    guid_directory = uuid.UUID("7c01fd10-7baa-11d0-9e0c-00a0c922e6ec").bytes_le
+    guid_stream = uuid.UUID("7c01fd11-7baa-11d0-9e0c-00a0c922e6ec").bytes_le
+    section0_offset, section0_length = 0x60, 0x18
+    directory_offset, directory_length = section0_offset + section0_length, 0x54
+    content_offset = directory_offset + directory_length
+    header = b"ITSF" + struct.pack("<III", 3, 0x60, 1) + struct.pack(">I", 0x5F3E1A2B)
+    header += struct.pack("<I", 0x0411) + guid_directory + guid_stream  # Japanese
+    header += struct.pack("<QQQQQ", section0_offset, section0_length, directory_offset,
+                          directory_length, content_offset)  # fmt: skip
+    section0 = struct.pack("<IIIIQ", 0x01FE, 0, content_offset, 0, 0)
+    directory = b"ITSP" + struct.pack("<III", 1, 0x54, 0x0A) + struct.pack("<I", 0x1000)
+    directory += struct.pack("<iiiiiIi", 2, 1, 0, 0, -1, 0, -1) + struct.pack("<I", 0x0411)
+    directory += guid_directory + struct.pack("<I", 0x54) + b"\xff" * 12
+    return header + section0 + directory
 
 
 # --- images, PDF, text ---------------------------------------------------------------------------
