@@ -150,7 +150,8 @@ class AnalysisPool:
         """The running workers' process ids (for measuring them)."""
         if self._executor is None:
             return []
-        return [process.pid for process in self._executor._processes.values()]  # noqa: SLF001
+        processes = self._executor._processes.values()  # noqa: SLF001
+        return [process.pid for process in processes if process.pid is not None]
 
     def submit(self, raws: Sequence[bytes], settings: AnalysisSettings) -> PendingAnalyses:
         """Start analysing ``raws`` in the workers, split evenly between them."""

@@ -48,6 +48,7 @@ from helpdesk.tickets import services
 from helpdesk.tickets.numbers import find_numbers, format_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.pipeline import Analysis, JudgedAttachment, judge_attachments
+from mail_ingest.policy import Verdict
 from mail_ingest.routing import Rule
 from mail_ingest.workers import AnalysisSettings, analyse_batch
 
@@ -276,6 +277,8 @@ class IngestBatch:
                 )
             )
             for message_id, row_id, ticket_id in rows:
+                if message_id is None or ticket_id is None:
+                    continue  # the query asks for neither; this tells the type checker so
                 known = self.stored_threads.get(message_id)
                 if known is None or known[0] < row_id:
                     self.stored_threads[message_id] = (row_id, ticket_id)
@@ -551,7 +554,7 @@ class IngestBatch:
         self.replies[to.lower()] += 1
 
 
-def _allowed(item: JudgedAttachment) -> object:
+def _allowed(item: JudgedAttachment) -> Verdict:
     return replace(
         item.verdict, allowed=True, reason="ok", detail="policy not applied on this desk"
     )
