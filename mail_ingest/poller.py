@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
@@ -21,6 +22,13 @@ from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencr
 log = logging.getLogger(__name__)
 
 _UID_RE = re.compile(rb"UID (\d+)")
+_INTERNALDATE_RE = re.compile(
+    rb'INTERNALDATE "\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(b"jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)
+}
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,15 @@ class Sink(Protocol):
         two can overlap."""
         ...
 
-    def store_batch(self, messages: Sequence[tuple[int, bytes]], prepared: Any) -> list[str]:
+    def store_batch(
+        self,
+        messages: Sequence[tuple[int, bytes]],
+        prepared: Any,
+        arrived: Mapping[int, datetime],
+    ) -> list[str]:
         """Store a batch of (UID, raw bytes), not committed yet; an outcome word for each
-        message; must not raise."""
+        message; must not raise. ``arrived`` holds when the server received each message
+        (its INTERNALDATE) by UID, where the server said."""
         ...
 
     def commit(self, checkpoint: Checkpoint) -> None:
@@ -127,14 +141,15 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         # One batch ahead: batch k+1 is fetched and prepared before batch k is stored, so
         # parsing it (in the sink's workers) overlaps writing k. Commit and marking stay in
         # UID order, one batch at a time.
-        ahead: tuple[list[int], list[tuple[int, bytes]], Any] | None = None
+        ahead: tuple[list[int], list[tuple[int, bytes]], Any, dict[int, datetime]] | None = None
         for batch in chunked(uids, settings.batch_size):
-            messages = list(fetch_raw(mailbox, batch))
+            arrived: dict[int, datetime] = {}
+            messages = list(fetch_raw(mailbox, batch, arrived))
             prepared = sink.prepare(messages)
             if ahead is not None:
                 _store(mailbox, settings, sink, result, *ahead)
                 _report(progress, result, uids)
-            ahead = (batch, messages, prepared)
+            ahead = (batch, messages, prepared, arrived)
         if ahead is not None:
             _store(mailbox, settings, sink, result, *ahead)
             _report(progress, result, uids)
@@ -152,9 +167,10 @@ def _store(
     batch: list[int],
     messages: list[tuple[int, bytes]],
     prepared: Any,
+    arrived: dict[int, datetime],
 ) -> None:
     """Store and commit one fetched batch, then mark it on the server."""
-    for outcome in sink.store_batch(messages, prepared):
+    for outcome in sink.store_batch(messages, prepared, arrived):
         result.count(outcome)
     result.fetched += len(messages)
     sink.commit(Checkpoint(result.uidvalidity, batch[-1]))
@@ -187,18 +203,48 @@ def chunked(items: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(items[start : start + size])
 
 
-def fetch_raw(mailbox: BaseMailBox, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
-    """The exact bytes of each message, without setting \\Seen; vanished UIDs are skipped."""
+def fetch_raw(
+    mailbox: BaseMailBox, uids: Sequence[int], arrived: dict[int, datetime] | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """The exact bytes of each message, without setting \\Seen; vanished UIDs are skipped.
+    When given, ``arrived`` is filled with each message's INTERNALDATE (when the server
+    received it) by UID."""
     uid_set = ",".join(str(uid) for uid in uids)
-    status, data = mailbox.client.uid("FETCH", uid_set, "(UID BODY.PEEK[])")
+    status, data = mailbox.client.uid("FETCH", uid_set, "(UID INTERNALDATE BODY.PEEK[])")
     if status != "OK":
         raise OSError(f"IMAP FETCH failed: {status} {data!r}")
     for item in data:
         if not isinstance(item, tuple) or len(item) != 2:
             continue
         match = _UID_RE.search(item[0])
-        if match is not None:
-            yield int(match.group(1)), item[1]
+        if match is None:
+            continue
+        uid = int(match.group(1))
+        when = internal_date(item[0])
+        if arrived is not None and when is not None:
+            arrived[uid] = when
+        yield uid, item[1]
+
+
+def internal_date(fetch_line: bytes) -> datetime | None:
+    """The INTERNALDATE in a FETCH response line (``"26-Nov-2026 05:35:10 +0900"``), as an
+    aware datetime in UTC; None when it is missing or not in RFC 3501's form. Parsed by hand:
+    strptime's month names follow the process locale."""
+    match = _INTERNALDATE_RE.search(fetch_line)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, sign, off_h, off_m = match.groups()
+    if month.lower() not in _MONTHS:
+        return None
+    offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == b"-" else 1)
+    try:
+        when = datetime(
+            int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second),
+            tzinfo=timezone(offset),
+        )  # fmt: skip
+    except ValueError:  # 31-Feb, 25:00 and the like
+        return None
+    return when.astimezone(UTC)
 
 
 def mark(mailbox: BaseMailBox, settings: ImapSettings, uids: Sequence[int]) -> int:

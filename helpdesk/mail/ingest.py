@@ -81,14 +81,20 @@ class Outcome:
 
 
 def ingest_raw(
-    raw: bytes, *, mailbox: Mailbox | None, uid: int | None = None, at: datetime | None = None
+    raw: bytes,
+    *,
+    mailbox: Mailbox | None,
+    uid: int | None = None,
+    at: datetime | None = None,
+    arrived: datetime | None = None,
 ) -> Outcome:
-    """Turn one raw message into rows (flushed, not committed)."""
+    """Turn one raw message into rows (flushed, not committed); ``arrived`` is when the mail
+    server received it, if known."""
     at = at or clock.now()
     batch = IngestBatch(mailbox)
     analysis = batch.analyse(raw)
     batch.prefetch([analysis], at)
-    outcome = batch.ingest(raw, analysis, uid, at)
+    outcome = batch.ingest(raw, analysis, uid, at, arrived=arrived)
     batch.finish()
     db.session.flush()
     return outcome
@@ -206,6 +212,7 @@ class IngestBatch:
         self.max_message_bytes: int = config["MAX_MESSAGE_BYTES"]
         self.max_attachment_bytes: int = config["MAX_ATTACHMENT_BYTES"]
         self.reply_limit: int = config["AUTOREPLY_LIMIT_PER_HOUR"]
+        self.arrival_max_age = timedelta(hours=config["MAIL_ARRIVAL_MAX_AGE_HOURS"])
         self.stored_ids: set[str] = set()
         self.stored_bytes: set[str] = set()
         self.stored_threads: dict[str, tuple[int, int]] = {}  # Message-ID: (row id, ticket id)
@@ -291,8 +298,19 @@ class IngestBatch:
         if db.session.get_bind().dialect.name == "sqlite":
             write_new_rows(number_new_rows())
 
-    def ingest(self, raw: bytes, analysis: Analysis, uid: int | None, at: datetime) -> Outcome:
-        """Turn one message of the batch into rows; UnreadableMessage if it is not mail."""
+    def ingest(
+        self,
+        raw: bytes,
+        analysis: Analysis,
+        uid: int | None,
+        at: datetime,
+        *,
+        arrived: datetime | None = None,
+    ) -> Outcome:
+        """Turn one message of the batch into rows at ``at`` (now); UnreadableMessage if it is
+        not mail. ``arrived`` is when the mail server received it (IMAP INTERNALDATE): the
+        message row's received time and a new ticket's opening and SLA start (see
+        ``received_time``)."""
         if self.already_stored(analysis):
             return Outcome("duplicate")
         if self.raw_stored:
@@ -303,12 +321,16 @@ class IngestBatch:
         self.stored_bytes.add(analysis.parsed.sha256)
         if not analysis.parsed.ok:
             raise UnreadableMessage("; ".join(analysis.parsed.errors) or "not an email message")
+        received = arrived if arrived is not None and arrived < at else at
         if analysis.parsed.is_bounce:
-            return self._file_bounce(analysis, uid, at)
+            return self._file_bounce(analysis, uid, at, received)
         ticket = self.find_thread(analysis)
         if ticket is not None and ticket.status is not TicketStatus.CLOSED:
-            return self._follow_up(ticket, analysis, uid, at)
-        return self._new_enquiry(raw, analysis, uid, at, previous=ticket)
+            # The ticket may have moved on since the mail arrived (an agent answered, say):
+            # its events happen now, so their order holds.
+            return self._follow_up(ticket, analysis, uid, at, received)
+        opened = received if at - received <= self.arrival_max_age else at
+        return self._new_enquiry(raw, analysis, uid, at, received, opened, previous=ticket)
 
     def already_stored(self, analysis: Analysis) -> bool:
         """Same Message-ID in this mailbox, or the same bytes (stored or failed), is in."""
@@ -359,18 +381,22 @@ class IngestBatch:
         analysis: Analysis,
         uid: int | None,
         at: datetime,
+        received: datetime,
+        opened: datetime,
         previous: Ticket | None,
     ) -> Outcome:
+        """A new ticket, opened (and its SLA clock started) at ``opened``: when the message
+        arrived, unless that was longer ago than MAIL_ARRIVAL_MAX_AGE_HOURS."""
         desk = previous.desk if previous is not None and previous.desk.accepts_email else None
         desk = desk or self._desk_for(analysis)
         judged = self._judge(desk, analysis)
         refused = [j for j in judged if not j.verdict.allowed]
         if refused and desk.attachment_action is AttachmentAction.REJECT:
-            return self._reject(desk, raw, analysis, uid, at, judged)
+            return self._reject(desk, raw, analysis, uid, at, received, judged)
         parsed = analysis.parsed
         needs_fields = desk.requires_fields and not analysis.fields.complete
         status = TicketStatus.AWAITING_INFORMATION if needs_fields else TicketStatus.NEW
-        local = clock.to_desk_time(at, desk.timezone)
+        local = clock.to_desk_time(opened, desk.timezone)
         assert local is not None
         ticket = services.open_ticket(
             desk,
@@ -380,25 +406,25 @@ class IngestBatch:
             channel=Channel.EMAIL,
             status=status,
             language=analysis.language.reply_language,
-            at=at,
+            at=opened,
             number=self.numbers.take(local.year),
             flush=False,
             language_code=analysis.language.code,
             previous_ticket=previous,
         )
-        services.apply_fields(ticket, analysis.fields, at=at)
-        message = self._store_message(analysis, uid, at, ticket, judged)
+        services.apply_fields(ticket, analysis.fields, at=opened)
+        message = self._store_message(analysis, uid, at, received, ticket, judged)
         if not needs_fields:
-            services.start_clock(ticket, at)
+            services.start_clock(ticket, opened)
         self._acknowledge(ticket, analysis, at, refused, needs_fields)
         audit.record("mail.received", ticket, None, at, message_id=analysis.message_id)
         return Outcome("new_ticket", ticket, message)
 
     def _follow_up(
-        self, ticket: Ticket, analysis: Analysis, uid: int | None, at: datetime
+        self, ticket: Ticket, analysis: Analysis, uid: int | None, at: datetime, received: datetime
     ) -> Outcome:
         judged = self._judge(ticket.desk, analysis)
-        message = self._store_message(analysis, uid, at, ticket, judged)
+        message = self._store_message(analysis, uid, at, received, ticket, judged)
         services.apply_fields(ticket, analysis.fields, at=at)
         ticket.updated_at = at
         if not services.complete_if_ready(ticket, at=at):
@@ -418,10 +444,11 @@ class IngestBatch:
         analysis: Analysis,
         uid: int | None,
         at: datetime,
+        received: datetime,
         judged: list[JudgedAttachment],
     ) -> Outcome:
         """Refuse the whole message: keep it (quarantined) and tell the sender why."""
-        message = self._store_message(analysis, uid, at, None, judged)
+        message = self._store_message(analysis, uid, at, received, None, judged)
         message.refused = True
         message.desk_id = desk.id
         # The raw store has these bytes already: the quarantine's copy is a hard link to them.
@@ -440,7 +467,9 @@ class IngestBatch:
         )
         return Outcome("refused", None, message)
 
-    def _file_bounce(self, analysis: Analysis, uid: int | None, at: datetime) -> Outcome:
+    def _file_bounce(
+        self, analysis: Analysis, uid: int | None, at: datetime, received: datetime
+    ) -> Outcome:
         """A delivery report for one of our messages joins that message's ticket."""
         parsed = analysis.parsed
         ticket_id = None
@@ -449,7 +478,7 @@ class IngestBatch:
                 select(Message.ticket_id).where(Message.message_id == parsed.bounced_message_id)
             )
         ticket = db.session.get(Ticket, ticket_id) if ticket_id is not None else None
-        message = self._store_message(analysis, uid, at, ticket, [])
+        message = self._store_message(analysis, uid, at, received, ticket, [])
         message.auto_generated = True
         if ticket is not None:
             audit.record(
@@ -462,10 +491,12 @@ class IngestBatch:
         analysis: Analysis,
         uid: int | None,
         at: datetime,
+        received: datetime,
         ticket: Ticket | None,
         judged: list[JudgedAttachment],
     ) -> Message:
-        """The inbound message row with its attachments (written at the next flush)."""
+        """The inbound message row with its attachments (written at the next flush), received
+        by the mail server at ``received`` and stored at ``at``."""
         parsed = analysis.parsed
         message = Message(
             ticket=ticket,
@@ -485,7 +516,7 @@ class IngestBatch:
             imap_uid=uid,
             auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",
             oversized=parsed.oversized,
-            received_at=at,
+            received_at=received,
             created_at=at,
         )
         message.attachments = [_attachment_row(item) for item in judged]
@@ -517,7 +548,8 @@ class IngestBatch:
             missing = list(analysis.fields.missing)
             self._reply("missing_fields", ticket.desk, ticket, analysis, at, missing=missing)
         else:
-            self._reply("ack", ticket.desk, ticket, analysis, at, **acknowledgement_context(ticket))
+            context = acknowledgement_context(ticket, now=at)
+            self._reply("ack", ticket.desk, ticket, analysis, at, **context)
         if refused and self._may_reply(analysis):
             self._reply(
                 "refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused)

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -77,10 +77,14 @@ class DatabaseSink:
         return analysis_pool().submit([raw for _uid, raw in messages], self._settings)
 
     def store_batch(
-        self, messages: Sequence[tuple[int, bytes]], prepared: PendingAnalyses | None = None
+        self,
+        messages: Sequence[tuple[int, bytes]],
+        prepared: PendingAnalyses | None = None,
+        arrived: Mapping[int, datetime] | None = None,
     ) -> list[str]:
-        """Ingest a batch of (UID, raw bytes); failures are kept, never raised."""
-        return store_batch(messages, self.mailbox, prepared)
+        """Ingest a batch of (UID, raw bytes) that the server received at ``arrived`` (by UID);
+        failures are kept, never raised."""
+        return store_batch(messages, self.mailbox, prepared, arrived)
 
     def commit(self, checkpoint: Checkpoint) -> None:
         """Commit the batch with its checkpoint, then renew the mailbox lock."""
@@ -108,13 +112,16 @@ def store_batch(
     messages: Sequence[tuple[int, bytes]],
     mailbox: Mailbox,
     prepared: PendingAnalyses | None = None,
+    arrived: Mapping[int, datetime] | None = None,
 ) -> list[str]:
     """Ingest a batch in one savepoint; if anything but an unreadable message goes wrong in
     it, undo the batch and store its messages one at a time, each in its own savepoint.
-    ``prepared`` holds the batch's analyses when the workers made them."""
+    ``prepared`` holds the batch's analyses when the workers made them; ``arrived`` when the
+    server received each message, by UID."""
+    arrived = arrived or {}
     try:
         with db.session.begin_nested():
-            return _ingest_batch(messages, mailbox, prepared)
+            return _ingest_batch(messages, mailbox, prepared, arrived)
     except Exception as exc:  # noqa: BLE001 - the slow path isolates the message at fault
         log.warning(
             "batch of %d messages of %s failed (%s: %s); storing them one at a time",
@@ -123,11 +130,14 @@ def store_batch(
             type(exc).__name__,
             exc,
         )
-    return [store_one(raw, mailbox, uid) for uid, raw in messages]
+    return [store_one(raw, mailbox, uid, arrived.get(uid)) for uid, raw in messages]
 
 
 def _ingest_batch(
-    messages: Sequence[tuple[int, bytes]], mailbox: Mailbox, prepared: PendingAnalyses | None
+    messages: Sequence[tuple[int, bytes]],
+    mailbox: Mailbox,
+    prepared: PendingAnalyses | None,
+    arrived: Mapping[int, datetime],
 ) -> list[str]:
     batch = IngestBatch(mailbox, size=len(messages))
     if prepared is not None:
@@ -139,7 +149,8 @@ def _ingest_batch(
     outcomes = []
     for (uid, raw), analysis in zip(messages, analyses, strict=True):
         try:
-            outcomes.append(batch.ingest(raw, analysis, uid, clock.now()).kind)
+            outcome = batch.ingest(raw, analysis, uid, clock.now(), arrived=arrived.get(uid))
+            outcomes.append(outcome.kind)
         except UnreadableMessage as exc:
             log.warning("message uid=%s of %s is unreadable: %s", uid, mailbox.name, exc)
             record_failure(raw, mailbox, uid, exc)
@@ -148,11 +159,14 @@ def _ingest_batch(
     return outcomes
 
 
-def store_one(raw: bytes, mailbox: Mailbox | None, uid: int | None) -> str:
+def store_one(
+    raw: bytes, mailbox: Mailbox | None, uid: int | None, arrived: datetime | None = None
+) -> str:
     """Ingest one raw message; on error keep it as a failure. Returns the outcome word."""
     try:
         with db.session.begin_nested():
-            return ingest_raw(raw, mailbox=mailbox, uid=uid, at=clock.now()).kind
+            outcome = ingest_raw(raw, mailbox=mailbox, uid=uid, at=clock.now(), arrived=arrived)
+            return outcome.kind
     except IntegrityError:
         # Another process stored the same Message-ID first (the unique constraint decides).
         log.info("message uid=%s already stored by another poller", uid)

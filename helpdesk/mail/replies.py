@@ -144,8 +144,13 @@ def queue_acknowledgement(
     )
 
 
-def acknowledgement_context(ticket: Ticket) -> dict[str, str | None]:
-    """What an acknowledgement says beyond the number: by when, and why then, in its language."""
+def acknowledgement_context(ticket: Ticket, now: datetime | None = None) -> dict[str, str | None]:
+    """What an acknowledgement says beyond the number: by when, and why then, in its language.
+    Nothing about when if that is past by ``now`` (mail that waited for a poller that was
+    down): a promise already broken is not sent."""
+    due = ticket.first_response_due_at
+    if now is not None and due is not None and due <= now:
+        return {"due_text": None, "due_reason": None}
     due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
     return {"due_text": due_text, "due_reason": due_reason}
 

@@ -1,10 +1,16 @@
 """Polling a real Dovecot mailbox into tickets: nothing lost, nothing twice, faults survived."""
 
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
 from sqlalchemy import func, select
 
+from helpdesk import clock, outbox
 from helpdesk.extensions import db
 from helpdesk.mail.polling import poll_mailbox
-from helpdesk.models import IngestFailure, Mailbox, Message, Ticket
+from helpdesk.models import IngestFailure, Mailbox, Message, OutboxMessage, Ticket
+from helpdesk.models.message import Direction
+from helpdesk.tickets import sla
 from mail_ingest.poller import Checkpoint, ImapSettings, poll
 from tests.support.enquiries import enquiry
 
@@ -218,6 +224,7 @@ class _RecordingSink:
 
     def __init__(self):
         self.calls = []
+        self.arrived = {}
         self.checkpoint = Checkpoint(None, 0)
 
     def load_checkpoint(self):
@@ -227,8 +234,9 @@ class _RecordingSink:
         self.calls.append(("prepare", [uid for uid, _raw in messages]))
         return f"prepared {messages[0][0]}"
 
-    def store_batch(self, messages, prepared):
+    def store_batch(self, messages, prepared, arrived):
         self.calls.append(("store", [uid for uid, _raw in messages], prepared))
+        self.arrived.update(arrived)
         return ["stored"] * len(messages)
 
     def commit(self, checkpoint):
@@ -262,3 +270,67 @@ def test_the_next_batch_is_prepared_before_this_one_is_stored(dovecot, mailbox_a
     ]
     assert result.fetched == 5 and result.outcomes == {"stored": 5} and result.marked == 5
     assert all(FLAG in flags for flags in dovecot.flags(mailbox_account.address).values())
+    # Each message came with the time the server received it (its INTERNALDATE).
+    assert sorted(sink.arrived) == uids
+    assert all(abs(datetime.now(UTC) - at) < timedelta(minutes=5) for at in sink.arrived.values())
+
+
+def _append_at(dovecot, account, raw, when):
+    """APPEND with an INTERNALDATE: as if the server had received the mail at ``when``."""
+    with dovecot.mailbox(account.address) as box:
+        box.append(raw, "INBOX", dt=when)
+
+
+def test_a_new_ticket_opens_when_its_mail_arrived_not_when_it_was_polled(
+    desk_app, configure, dovecot, mailbox_account
+):
+    configure(mailbox_account)
+    # The poller was down. One mail came in two hours ago (a Wednesday, Tokyo time), one five
+    # days ago, and one nine days ago: longer ago than MAIL_ARRIVAL_MAX_AGE_HOURS (a week).
+    now = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 13:00 in Tokyo
+    arrivals = {
+        "二時間前": now - timedelta(hours=2),
+        "五日前": now - timedelta(days=5),
+        "九日前": now - timedelta(days=9),
+    }
+    for subject, when in arrivals.items():
+        _append_at(dovecot, mailbox_account, enquiry(subject=subject), when)
+    clock.set_now_source(lambda: now)
+    try:
+        assert _poll(desk_app).ok
+    finally:
+        clock.set_now_source(None)
+    with desk_app.app_context():
+        tickets = {t.subject: t for t in db.session.scalars(select(Ticket))}
+        fresh, late, stale = (tickets[subject] for subject in arrivals)
+        for ticket in tickets.values():  # the message row says when the server received it
+            inbound = db.session.scalars(
+                select(Message).where(
+                    Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND
+                )
+            ).one()
+            assert inbound.received_at == arrivals[ticket.subject] and inbound.created_at == now
+        # Opened, and owed an answer, from when the mail arrived: two business hours more
+        # of the target are gone than for a mail that arrived at the poll.
+        assert fresh.created_at == fresh.sla_started_at == arrivals["二時間前"]
+        assert stale.created_at == stale.sla_started_at == now  # too old: from the poll
+        assert sla.business_minutes(
+            fresh.desk, fresh.first_response_due_at, stale.first_response_due_at
+        ) == sla.business_minutes(fresh.desk, arrivals["二時間前"], now)
+        # Five days late, the answer is overdue on arrival in the queue, and the
+        # acknowledgement makes no promise that is already broken.
+        assert late.created_at == arrivals["五日前"] and late.first_response_due_at < now
+        assert "回答の目安" in _acknowledgement(fresh) and "回答の目安" in _acknowledgement(stale)
+        assert "回答の目安" not in _acknowledgement(late)
+        assert late.number in _acknowledgement(late)
+        # The SLA sweep, not the poll, declares the breach: so it is audited and escalated
+        # like any other.
+        report = sla.sweep(now)
+        assert late.id in report.breached and fresh.id not in report.breached
+
+
+def _acknowledgement(ticket):
+    (item,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)
+    ).all()
+    return message_from_bytes(outbox.rendered(item), policy=policy.default).get_content()

@@ -1,0 +1,44 @@
+"""The poller's reading of IMAP FETCH responses (the server-facing parts are tested against a
+real Dovecot in tests/integration/helpdesk/mail/test_polling.py)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mail_ingest.poller import internal_date
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            b'1 (UID 7 INTERNALDATE "26-Nov-2026 05:35:10 +0900" BODY[] {2048}',
+            datetime(2026, 11, 25, 20, 35, 10, tzinfo=UTC),
+        ),
+        # RFC 3501 pads a one-digit day with a space; offsets west of UTC and in half hours.
+        (
+            b'2 (UID 8 INTERNALDATE " 1-Jan-2027 00:00:00 -0130" BODY[] {10}',
+            datetime(2027, 1, 1, 1, 30, tzinfo=UTC),
+        ),
+        (
+            b'3 (INTERNALDATE "29-feb-2028 23:59:59 +0000" UID 9 BODY[] {10}',
+            datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC),
+        ),
+    ],
+)
+def test_internaldate_is_read_as_an_aware_instant(line: bytes, expected: datetime) -> None:
+    when = internal_date(line)
+    assert when == expected and when.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"1 (UID 7 BODY[] {2048}",  # the server did not send it
+        b'1 (UID 7 INTERNALDATE "31-Feb-2026 10:00:00 +0000" BODY[] {5}',  # no such day
+        b'1 (UID 7 INTERNALDATE "26-Foo-2026 10:00:00 +0000" BODY[] {5}',  # no such month
+        b'1 (UID 7 INTERNALDATE "26-Nov-2026 10:00 +0000" BODY[] {5}',  # not RFC 3501's form
+    ],
+)
+def test_a_missing_or_malformed_internaldate_is_none(line: bytes) -> None:
+    assert internal_date(line) is None
