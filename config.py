@@ -38,7 +38,10 @@ class DefaultConfig:
     SCHEDULER_ENABLED = True
     SCHEDULER_LEASE_SECONDS = 30
     MAIL_POLL_INTERVAL = 60
-    MAIL_BATCH_SIZE = 50
+    # A batch is committed (and marked on the server) at once: at most this many messages and
+    # bytes. Bigger batches cost less a message; the bytes bound the poller's memory.
+    MAIL_BATCH_SIZE = 200
+    MAIL_BATCH_BYTES = 32 * 1024 * 1024
     # Worker processes that parse mail while the poller writes: -1 one per CPU (at most 4, none
     # on a single CPU), 0 parse in the poller's own process.
     MAIL_ANALYSIS_PROCESSES = -1

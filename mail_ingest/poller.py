@@ -43,7 +43,8 @@ class ImapSettings:
     folder: str = "INBOX"
     processed_folder: str | None = None
     processed_flag: str = "$HelpdeskImported"
-    batch_size: int = 50
+    batch_size: int = 200  # messages a batch holds at most...
+    batch_bytes: int = 32 * 2**20  # ...and bytes (a bigger message is a batch of its own)
     timeout: float = 30.0
 
 
@@ -142,7 +143,8 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         # parsing it (in the sink's workers) overlaps writing k. Commit and marking stay in
         # UID order, one batch at a time.
         ahead: tuple[list[int], list[tuple[int, bytes]], Any, dict[int, datetime]] | None = None
-        for batch in chunked(uids, settings.batch_size):
+        sizes = message_sizes(mailbox, uids)
+        for batch in batched(uids, sizes, settings.batch_size, settings.batch_bytes):
             arrived: dict[int, datetime] = {}
             messages = list(fetch_raw(mailbox, batch, arrived))
             prepared = sink.prepare(messages)
@@ -201,6 +203,49 @@ def chunked(items: Sequence[int], size: int) -> Iterator[list[int]]:
     """Consecutive slices of at most ``size`` items."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def batched(
+    uids: Sequence[int], sizes: Mapping[int, int], max_count: int, max_bytes: int
+) -> Iterator[list[int]]:
+    """Consecutive runs of UIDs of at most ``max_count`` messages and ``max_bytes`` bytes (by
+    ``sizes``; an unknown size counts as nothing); a message bigger than ``max_bytes`` makes
+    a batch of its own. Big batches cost less a message; the byte limit keeps the memory of
+    a batch of large mail bounded."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= max_count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+_SIZE_RE = re.compile(rb"UID (\d+)|RFC822\.SIZE (\d+)")
+
+
+def message_sizes(mailbox: BaseMailBox, uids: Sequence[int]) -> dict[int, int]:
+    """Each message's size in bytes (RFC822.SIZE) by UID, asked for a thousand at a time;
+    vanished messages are left out."""
+    sizes: dict[int, int] = {}
+    for chunk in chunked(uids, 1000):
+        status, data = mailbox.client.uid("FETCH", ",".join(map(str, chunk)), "(UID RFC822.SIZE)")
+        if status != "OK":
+            raise OSError(f"IMAP FETCH failed: {status} {data!r}")
+        for line in data:
+            if not isinstance(line, bytes):
+                continue
+            uid = size = None
+            for found_uid, found_size in _SIZE_RE.findall(line):
+                uid = int(found_uid) if found_uid else uid
+                size = int(found_size) if found_size else size
+            if uid is not None and size is not None:
+                sizes[uid] = size
+    return sizes
 
 
 def fetch_raw(

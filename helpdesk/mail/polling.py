@@ -222,6 +222,7 @@ def imap_settings(mailbox: Mailbox) -> ImapSettings:
         processed_folder=mailbox.processed_folder,
         processed_flag=mailbox.processed_flag,
         batch_size=current_app.config["MAIL_BATCH_SIZE"],
+        batch_bytes=current_app.config["MAIL_BATCH_BYTES"],
         timeout=float(current_app.config["IMAP_TIMEOUT"]),
     )
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mail_ingest.poller import internal_date
+from mail_ingest.poller import batched, internal_date
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,25 @@ def test_internaldate_is_read_as_an_aware_instant(line: bytes, expected: datetim
 )
 def test_a_missing_or_malformed_internaldate_is_none(line: bytes) -> None:
     assert internal_date(line) is None
+
+
+@pytest.mark.parametrize(
+    ("sizes", "max_count", "max_bytes", "expected"),
+    [
+        # By count when the bytes allow it.
+        ({1: 10, 2: 10, 3: 10, 4: 10, 5: 10}, 2, 1000, [[1, 2], [3, 4], [5]]),
+        # By bytes when the count allows it: 30 + 30 would pass 50.
+        ({1: 30, 2: 30, 3: 10, 4: 10}, 10, 50, [[1], [2, 3, 4]]),
+        # A message bigger than the byte limit is a batch of its own, wherever it falls.
+        ({1: 10, 2: 500, 3: 10}, 10, 50, [[1], [2], [3]]),
+        # An unknown size (the message vanished meanwhile) counts as nothing.
+        ({1: 40, 3: 40}, 10, 50, [[1, 2], [3]]),
+    ],
+)
+def test_batches_are_bounded_by_count_and_bytes(sizes, max_count, max_bytes, expected) -> None:
+    uids = sorted({*sizes, *(uid for batch in expected for uid in batch)})
+    assert list(batched(uids, sizes, max_count, max_bytes)) == expected
+
+
+def test_no_uids_no_batches() -> None:
+    assert list(batched([], {}, 10, 10)) == []

@@ -275,6 +275,28 @@ def test_the_next_batch_is_prepared_before_this_one_is_stored(dovecot, mailbox_a
     assert all(abs(datetime.now(UTC) - at) < timedelta(minutes=5) for at in sink.arrived.values())
 
 
+def test_batches_hold_at_most_their_bytes(dovecot, mailbox_account):
+    big = "長い本文です。" * 3000  # about 63 KB in UTF-8, base64-encoded by enquiry()
+    uids = [
+        dovecot.append(mailbox_account.address, enquiry(f"{big}\n{i}", subject=f"大 {i}"))
+        for i in range(5)
+    ]
+    sink = _RecordingSink()
+    settings = ImapSettings(
+        host=mailbox_account.host,
+        port=mailbox_account.port,
+        username=mailbox_account.address,
+        password=mailbox_account.password,
+        security="none",
+        batch_size=10,
+        batch_bytes=200_000,  # two of these messages, not three
+    )
+    result = poll(settings, sink)
+    stored = [call[1] for call in sink.calls if call[0] == "store"]
+    assert stored == [uids[0:2], uids[2:4], uids[4:5]]
+    assert result.fetched == 5 and result.marked == 5
+
+
 def _append_at(dovecot, account, raw, when):
     """APPEND with an INTERNALDATE: as if the server had received the mail at ``when``."""
     with dovecot.mailbox(account.address) as box:
