@@ -219,6 +219,18 @@ def test_uidvalidity_change_rereads_the_folder_without_duplicates(
     assert _count(desk_app, Ticket) == 4
 
 
+def _settings(account, **batching):
+    """The poller's settings for the test account, with the given batch limits."""
+    return ImapSettings(
+        host=account.host,
+        port=account.port,
+        username=account.address,
+        password=account.password,
+        security="none",
+        **batching,
+    )
+
+
 class _RecordingSink:
     """A sink that stores nothing and writes down in what order the poller called it."""
 
@@ -247,15 +259,7 @@ class _RecordingSink:
 def test_the_next_batch_is_prepared_before_this_one_is_stored(dovecot, mailbox_account):
     uids = _append(dovecot, mailbox_account, 5)
     sink = _RecordingSink()
-    settings = ImapSettings(
-        host=mailbox_account.host,
-        port=mailbox_account.port,
-        username=mailbox_account.address,
-        password=mailbox_account.password,
-        security="none",
-        batch_size=2,
-    )
-    result = poll(settings, sink)
+    result = poll(_settings(mailbox_account, batch_size=2), sink)
     first, second, third = uids[0:2], uids[2:4], uids[4:5]
     assert sink.calls == [
         ("prepare", first),
@@ -282,16 +286,8 @@ def test_batches_hold_at_most_their_bytes(dovecot, mailbox_account):
         for i in range(5)
     ]
     sink = _RecordingSink()
-    settings = ImapSettings(
-        host=mailbox_account.host,
-        port=mailbox_account.port,
-        username=mailbox_account.address,
-        password=mailbox_account.password,
-        security="none",
-        batch_size=10,
-        batch_bytes=200_000,  # two of these messages, not three
-    )
-    result = poll(settings, sink)
+    # Two of these messages fit in a batch's bytes, not three.
+    result = poll(_settings(mailbox_account, batch_size=10, batch_bytes=200_000), sink)
     stored = [call[1] for call in sink.calls if call[0] == "store"]
     assert stored == [uids[0:2], uids[2:4], uids[4:5]]
     assert result.fetched == 5 and result.marked == 5
