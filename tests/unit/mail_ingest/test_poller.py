@@ -64,3 +64,16 @@ def test_batches_are_bounded_by_count_and_bytes(sizes, max_count, max_bytes, exp
 
 def test_no_uids_no_batches() -> None:
     assert list(batched([], {}, 10, 10)) == []
+
+
+def test_the_first_batch_can_be_smaller() -> None:
+    uids = list(range(1, 11))
+    sizes = dict.fromkeys(uids, 10)
+    assert list(batched(uids, sizes, 4, 1000, first_count=1)) == [
+        [1], [2, 3, 4, 5], [6, 7, 8, 9], [10],
+    ]  # fmt: skip
+    # The byte limit still holds for it, and a first count above the others changes nothing.
+    assert list(batched(uids[:3], {1: 600, 2: 600, 3: 10}, 4, 1000, first_count=2)) == [
+        [1], [2, 3],
+    ]  # fmt: skip
+    assert list(batched(uids, sizes, 4, 1000, first_count=9)) == list(batched(uids, sizes, 4, 1000))
