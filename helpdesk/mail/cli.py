@@ -68,7 +68,8 @@ def _poll_with_progress(target: Mailbox):  # type: ignore[no-untyped-def]
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--mailbox", "name", help="Route as if received by this mailbox.")
 def import_command(path: Path, name: str | None) -> None:
-    """Import an mbox file, a Maildir, or a folder of .eml files through the same pipeline."""
+    """Import one .eml file, an mbox file, a Maildir, or a folder of .eml files through the
+    same pipeline."""
     target = None
     if name:
         target = db.session.scalar(select(Mailbox).where(Mailbox.name == name))
@@ -87,8 +88,11 @@ def import_command(path: Path, name: str | None) -> None:
 
 
 def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
-    """Raw messages from an mbox file, a Maildir, or a folder of .eml files."""
-    if path.is_file():
+    """Raw messages from one message file (.eml), an mbox file, a Maildir, or a folder of .eml
+    files. A file is an mbox when it starts with an mbox "From " line, else one message."""
+    if path.is_file() and not _is_mbox(path):
+        yield path.name, path.read_bytes()
+    elif path.is_file():
         box = mailboxes.mbox(path, create=False)
         try:
             for key in box.iterkeys():
@@ -102,6 +106,11 @@ def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
     else:
         for eml in sorted(path.glob("*.eml")):
             yield eml.name, eml.read_bytes()
+
+
+def _is_mbox(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return stream.read(5) == b"From "
 
 
 @mail.command("failures")

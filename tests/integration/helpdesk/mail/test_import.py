@@ -1,4 +1,4 @@
-"""``flask mail import``: mbox, Maildir and .eml folders through the same pipeline."""
+"""``flask mail import``: one .eml, mbox, Maildir and .eml folders through the same pipeline."""
 
 import mailbox
 
@@ -33,6 +33,17 @@ def test_import_a_folder_of_eml_files_twice(runner, demo, db_session, tmp_path, 
     second = runner.invoke(args=["mail", "import", str(tmp_path), "--mailbox", "system"])
     assert "duplicate 3" in second.output
     assert _count(db_session, Ticket) == 2
+
+
+def test_import_one_eml_file(runner, demo, db_session, tmp_path, mails):
+    # Support staff loading a message by hand: a saved mail, "From:" header first.
+    (tmp_path / "saved.eml").write_bytes(mails[0])
+    assert mails[0].startswith(b"From:") or b"\nFrom:" in mails[0]
+    result = runner.invoke(args=["mail", "import", str(tmp_path / "saved.eml")])
+    assert result.exit_code == 0, result.output
+    assert "new_ticket saved.eml" in " ".join(result.output.split())
+    assert "new_ticket 1" in result.output
+    assert db_session.scalars(select(Ticket.subject)).all() == ["first"]
 
 
 def test_import_an_mbox_file(runner, demo, db_session, tmp_path, mails):
