@@ -189,7 +189,12 @@ def full(server: DovecotServer, address: str, kind: str, folder: str) -> tuple: 
             target=_full_poll, args=(server.host, server.port, address, url, folder, send)
         )
         child.start()
-        result = receive.recv()
+        send.close()  # the child holds the only writer: its death ends the wait below
+        try:
+            result = receive.recv()
+        except EOFError:
+            child.join()
+            raise SystemExit(f"the poll's process died (exit code {child.exitcode})") from None
         child.join()
         return result
 
