@@ -267,11 +267,11 @@ class _Disk:
         self._lock = threading.Lock()
         self._mine = threading.local()  # .work: this thread's unfinished futures
 
-    def submit(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+    def submit(self, fn: Callable[[], object]) -> None:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="store-disk")
-            future = self._executor.submit(fn, *args, **kwargs)
+            future = self._executor.submit(fn)
         self._work().append(future)
 
     def wait(self) -> None:
@@ -311,8 +311,8 @@ class Stores:
         self._flush()
 
     def sync_in_background(self) -> None:
-        """Flush, in the disk thread, what has been written (or handed over) so far, so the
-        disk works while the caller goes on (writing its rows, say); ``sync`` waits for it."""
+        """Flush, in the disk thread, what has been written so far, so the disk works while
+        the caller goes on (writing its rows, say); ``sync`` waits for it."""
         self._disk.submit(self._flush)
 
     def _flush(self) -> None:

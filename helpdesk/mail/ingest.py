@@ -308,9 +308,9 @@ class IngestBatch:
         arrived: datetime | None = None,
     ) -> Outcome:
         """Turn one message of the batch into rows at ``at`` (now); UnreadableMessage if it is
-        not mail. ``arrived`` is when the mail server received it (IMAP INTERNALDATE): the
-        message row's received time and a new ticket's opening and SLA start (see
-        ``received_time``)."""
+        not mail. ``arrived`` is when the mail server received it (IMAP INTERNALDATE; ignored
+        when missing or later than ``at``): the message row's received time, and a new
+        ticket's opening and SLA start unless older than MAIL_ARRIVAL_MAX_AGE_HOURS."""
         if self.already_stored(analysis):
             return Outcome("duplicate")
         if self.raw_stored:
