@@ -46,8 +46,8 @@ class DefaultConfig:
     # on a single CPU), 0 parse in the poller's own process.
     MAIL_ANALYSIS_PROCESSES = -1
     # A new ticket's SLA clock starts when the mail server received the message (IMAP
-    # INTERNALDATE), so a poller that was down does not shorten the desk's owed time; mail
-    # older than this (a mailbox read for the first time) starts it when it is polled.
+    # INTERNALDATE): the hours a poller was down are not given to the desk. Mail older than
+    # this (a mailbox read for the first time) starts it when it is polled.
     MAIL_ARRIVAL_MAX_AGE_HOURS = 168
     IMAP_TIMEOUT = 30
     MAX_MESSAGE_BYTES = 25 * 1024 * 1024
