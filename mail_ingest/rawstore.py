@@ -126,17 +126,12 @@ class RawStore:
         ``key_for(data)`` when the caller has worked it out already (it is not checked
         against the data: a wrong key files the bytes under the wrong name).
         """
-        key = key_for(data) if key is None else _check(key)  # hex digits: safe in a path
-        folder = self._folder(key)
-        target = f"{folder}/{key}"
+        key, folder, target = self._place(data, key)
         try:
             if os.stat(target).st_size == len(data):
                 return key
         except FileNotFoundError:
             pass
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
         try:
             self._write_atomically(folder, target, data, sync)
         except FileNotFoundError:  # the folder was removed behind our back
@@ -152,23 +147,32 @@ class RawStore:
         no second copy on disk and no new inode (creating one is the costly part of a put).
         Where that cannot be (another filesystem, or ``source`` lacks it) it is a ``put``.
         ``key`` as for ``put``."""
-        key = key_for(data) if key is None else _check(key)
-        folder = self._folder(key)
-        target = f"{folder}/{key}"
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
+        key, folder, target = self._place(data, key)
         try:
             os.link(f"{source._folder(key)}/{key}", target)
         except FileExistsError:
             return key
         except OSError:  # not in source, or a filesystem that cannot link across these
             return self.put(data, sync=sync, key=key)
+        self._settle(folder, target, sync)
+        return key
+
+    def _place(self, data: bytes, key: str | None) -> tuple[str, str, str]:
+        """The key of ``data`` (``key`` checked, else worked out), its folder (made once a
+        process) and its path, as strings."""
+        key = key_for(data) if key is None else _check(key)  # hex digits: safe in a path
+        folder = self._folder(key)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        return key, folder, f"{folder}/{key}"
+
+    def _settle(self, folder: str, target: str, sync: bool) -> None:
+        """A new name in ``folder``: flushed now with ``sync``, else left to ``sync()``."""
         if sync:
             _fsync_dir(Path(folder))
         else:
             self._unsynced.add(Path(target))
-        return key
 
     def _write_atomically(self, folder: str, target: str, data: bytes, sync: bool) -> None:
         tmp, fd = _create_temporary(folder)
@@ -187,10 +191,7 @@ class RawStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        if sync:
-            _fsync_dir(Path(folder))
-        else:
-            self._unsynced.add(Path(target))
+        self._settle(folder, target, sync)
 
     def note_written(self, key: str) -> None:
         """Count object ``key``, written by another process with ``sync=False``, as this
