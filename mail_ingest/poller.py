@@ -242,10 +242,7 @@ def message_sizes(mailbox: BaseMailBox, uids: Sequence[int]) -> dict[int, int]:
     vanished messages are left out."""
     sizes: dict[int, int] = {}
     for chunk in chunked(uids, 1000):
-        status, data = mailbox.client.uid("FETCH", ",".join(map(str, chunk)), "(UID RFC822.SIZE)")
-        if status != "OK":
-            raise OSError(f"IMAP FETCH failed: {status} {data!r}")
-        for line in data:
+        for line in _uid_fetch(mailbox, chunk, "(UID RFC822.SIZE)"):
             if not isinstance(line, bytes):
                 continue
             uid = size = None
@@ -263,11 +260,7 @@ def fetch_raw(
     """The exact bytes of each message, without setting \\Seen; vanished UIDs are skipped.
     When given, ``arrived`` is filled with each message's INTERNALDATE (when the server
     received it) by UID."""
-    uid_set = ",".join(str(uid) for uid in uids)
-    status, data = mailbox.client.uid("FETCH", uid_set, "(UID INTERNALDATE BODY.PEEK[])")
-    if status != "OK":
-        raise OSError(f"IMAP FETCH failed: {status} {data!r}")
-    for item in data:
+    for item in _uid_fetch(mailbox, uids, "(UID INTERNALDATE BODY.PEEK[])"):
         if not isinstance(item, tuple) or len(item) != 2:
             continue
         match = _UID_RE.search(item[0])
@@ -278,6 +271,15 @@ def fetch_raw(
         if arrived is not None and when is not None:
             arrived[uid] = when
         yield uid, item[1]
+
+
+def _uid_fetch(mailbox: BaseMailBox, uids: Sequence[int], items: str) -> list[Any]:
+    """The response parts of UID FETCH ``items`` for ``uids``; OSError unless the server said
+    OK."""
+    status, data = mailbox.client.uid("FETCH", ",".join(map(str, uids)), items)
+    if status != "OK":
+        raise OSError(f"IMAP FETCH failed: {status} {data!r}")
+    return data
 
 
 def internal_date(fetch_line: bytes) -> datetime | None:
