@@ -1,11 +1,28 @@
 """Alembic: the migrations from empty give exactly the schema the models describe."""
 
+import contextlib
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
 
 from helpdesk.extensions import db
 from tests.conftest import empty_database, make_app
+
+
+@contextlib.contextmanager
+def _migrated_to(tmp_path, revision):
+    """An empty database upgraded to ``revision``, its app's context entered; the engine is
+    disposed of afterwards."""
+    with empty_database(tmp_path) as url:
+        app = make_app(url, tmp_path / "instance")
+        with app.app_context():
+            upgrade(revision=revision)
+            try:
+                yield
+            finally:
+                db.engine.dispose()
 
 
 def test_upgraded_schema_matches_the_models(app):
@@ -23,103 +40,85 @@ def test_flask_db_check_finds_nothing_to_generate(app):
 def test_message_desk_migration_keeps_attachments_and_finds_refused_desks(tmp_path):
     """c5e0d3b8a7f2 adds message.desk_id in place (SQLite batch mode would drop and copy the
     table, cascading to every attachment) and takes refused messages' desks from the audit."""
-    from flask_migrate import downgrade, upgrade
-
-    with empty_database(tmp_path) as url:
-        app = make_app(url, tmp_path / "instance")
-        with app.app_context():
-            upgrade(revision="a9d3e7c41b20")
-            with db.engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO desk (id, slug, name, name_ja, timezone, opening_hours, "
-                        "national_holidays, year_end_closure, sla_targets, requires_fields, "
-                        "applies_attachment_policy, attachment_action, reply_from, languages, "
-                        "channels, accepts_email, active, created_at) VALUES (7, 'ssw', 'S', '', "
-                        "'Asia/Tokyo', '{}', true, true, '{}', true, true, 'reject', '', '[]', "
-                        "'[]', true, true, '2025-01-01')"
-                    )
+    with _migrated_to(tmp_path, "a9d3e7c41b20"):
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO desk (id, slug, name, name_ja, timezone, opening_hours, "
+                    "national_holidays, year_end_closure, sla_targets, requires_fields, "
+                    "applies_attachment_policy, attachment_action, reply_from, languages, "
+                    "channels, accepts_email, active, created_at) VALUES (7, 'ssw', 'S', '', "
+                    "'Asia/Tokyo', '{}', true, true, '{}', true, true, 'reject', '', '[]', "
+                    "'[]', true, true, '2025-01-01')"
                 )
-                for number, refused in ((1, True), (2, False)):
-                    conn.execute(
-                        text(
-                            'INSERT INTO message (id, direction, "references", "to", cc, subject, '
-                            "text, auto_generated, refused, oversized, received_at, created_at, "
-                            "message_id) VALUES (:id, 'inbound', '[]', '[]', '[]', 's', 't', "
-                            "false, :refused, false, '2025-01-01', '2025-01-01', :mid)"
-                        ),
-                        {"id": number, "refused": refused, "mid": f"<{number}@example.test>"},
-                    )
+            )
+            for number, refused in ((1, True), (2, False)):
                 conn.execute(
                     text(
-                        "INSERT INTO attachment (id, message_id, filename, declared_type, "
-                        "detected_type, size, sha256, allowed, reason, detail, inline, origin) "
-                        "VALUES (1, 1, 'a.exe', 'x', 'y', 1, 'z', false, 'r', 'd', false, 'o')"
-                    )
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO audit_event (action, detail, created_at) VALUES "
-                        "('mail.refused', :detail, '2025-01-01')"
+                        'INSERT INTO message (id, direction, "references", "to", cc, subject, '
+                        "text, auto_generated, refused, oversized, received_at, created_at, "
+                        "message_id) VALUES (:id, 'inbound', '[]', '[]', '[]', 's', 't', "
+                        "false, :refused, false, '2025-01-01', '2025-01-01', :mid)"
                     ),
-                    {"detail": '{"message_id": "<1@example.test>", "desk": "ssw"}'},
+                    {"id": number, "refused": refused, "mid": f"<{number}@example.test>"},
                 )
-            upgrade(revision="c5e0d3b8a7f2")
-            with db.engine.connect() as conn:
-                assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
-                rows = conn.execute(text("SELECT id, desk_id FROM message ORDER BY id")).all()
-                assert [tuple(r) for r in rows] == [(1, 7), (2, None)]
-            downgrade(revision="a9d3e7c41b20")
-            with db.engine.connect() as conn:
-                assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
-            db.engine.dispose()
+            conn.execute(
+                text(
+                    "INSERT INTO attachment (id, message_id, filename, declared_type, "
+                    "detected_type, size, sha256, allowed, reason, detail, inline, origin) "
+                    "VALUES (1, 1, 'a.exe', 'x', 'y', 1, 'z', false, 'r', 'd', false, 'o')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (action, detail, created_at) VALUES "
+                    "('mail.refused', :detail, '2025-01-01')"
+                ),
+                {"detail": '{"message_id": "<1@example.test>", "desk": "ssw"}'},
+            )
+        upgrade(revision="c5e0d3b8a7f2")
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
+            rows = conn.execute(text("SELECT id, desk_id FROM message ORDER BY id")).all()
+            assert [tuple(r) for r in rows] == [(1, 7), (2, None)]
+        downgrade(revision="a9d3e7c41b20")
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
 
 
 def test_outbox_raw_migration_keeps_every_row_and_its_bytes(tmp_path):
     """d2f6a8c1e9b3 lets outbox_message.raw be empty; on SQLite batch mode copies the table."""
-    from flask_migrate import downgrade, upgrade
-
-    with empty_database(tmp_path) as url:
-        app = make_app(url, tmp_path / "instance")
-        with app.app_context():
-            upgrade(revision="c5e0d3b8a7f2")
-            with db.engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO outbox_message (id, kind, sender, recipient, message_id, "
-                        "raw, automatic, status, attempts, next_attempt_at, created_at) VALUES "
-                        "(3, 'ack', 'd@example.test', 'c@example.test', 'm3@example.test', "
-                        ":raw, true, 'pending', 0, '2025-01-01', '2025-01-01')"
-                    ),
-                    {"raw": b"Subject: kept\r\n\r\nbody\r\n"},
-                )
-            upgrade(revision="d2f6a8c1e9b3")
-            with db.engine.begin() as conn:
-                raws = conn.execute(text("SELECT id, raw FROM outbox_message")).all()
-                assert [tuple(r) for r in raws] == [(3, b"Subject: kept\r\n\r\nbody\r\n")]
-                conn.execute(text("UPDATE outbox_message SET raw = NULL WHERE id = 3"))
-                conn.execute(text("UPDATE outbox_message SET raw = :raw"), {"raw": b"x"})
-            downgrade(revision="c5e0d3b8a7f2")
-            with db.engine.connect() as conn:
-                assert conn.scalar(text("SELECT raw FROM outbox_message WHERE id = 3")) == b"x"
-            db.engine.dispose()
+    with _migrated_to(tmp_path, "c5e0d3b8a7f2"):
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO outbox_message (id, kind, sender, recipient, message_id, "
+                    "raw, automatic, status, attempts, next_attempt_at, created_at) VALUES "
+                    "(3, 'ack', 'd@example.test', 'c@example.test', 'm3@example.test', "
+                    ":raw, true, 'pending', 0, '2025-01-01', '2025-01-01')"
+                ),
+                {"raw": b"Subject: kept\r\n\r\nbody\r\n"},
+            )
+        upgrade(revision="d2f6a8c1e9b3")
+        with db.engine.begin() as conn:
+            raws = conn.execute(text("SELECT id, raw FROM outbox_message")).all()
+            assert [tuple(r) for r in raws] == [(3, b"Subject: kept\r\n\r\nbody\r\n")]
+            conn.execute(text("UPDATE outbox_message SET raw = NULL WHERE id = 3"))
+            conn.execute(text("UPDATE outbox_message SET raw = :raw"), {"raw": b"x"})
+        downgrade(revision="c5e0d3b8a7f2")
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT raw FROM outbox_message WHERE id = 3")) == b"x"
 
 
 def test_redundant_ticket_desk_index_is_dropped_and_restored(tmp_path):
     """e8c4b1d7a925 drops ix_ticket_desk_id; a desk's tickets still have an index to use."""
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import inspect
 
     def ticket_indexes():
         return {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("ticket")}
 
-    with empty_database(tmp_path) as url:
-        app = make_app(url, tmp_path / "instance")
-        with app.app_context():
-            upgrade(revision="e8c4b1d7a925")
-            indexes = ticket_indexes()
-            assert "ix_ticket_desk_id" not in indexes
-            assert indexes["ix_ticket_queue"][0] == "desk_id"
-            downgrade(revision="d2f6a8c1e9b3")
-            assert ticket_indexes()["ix_ticket_desk_id"] == ["desk_id"]
-            db.engine.dispose()
+    with _migrated_to(tmp_path, "e8c4b1d7a925"):
+        indexes = ticket_indexes()
+        assert "ix_ticket_desk_id" not in indexes
+        assert indexes["ix_ticket_queue"][0] == "desk_id"
+        downgrade(revision="d2f6a8c1e9b3")
+        assert ticket_indexes()["ix_ticket_desk_id"] == ["desk_id"]
