@@ -37,6 +37,8 @@ from urllib.parse import unquote
 
 import nh3
 
+from mail_ingest import mimetree
+
 logger = logging.getLogger(__name__)
 
 MAX_DEPTH = 12
@@ -974,7 +976,7 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
     source = raw[:max_bytes] if oversized and max_bytes is not None else raw
     if oversized:
         problems.append(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
-    msg = email.message_from_bytes(source, policy=compat32)
+    msg = mimetree.message_from_bytes(source)
     headers = _Headers(msg, problems)
     state = _Walk(problems=problems, omit_content=oversized)
     state.report_type = _report_type(msg)
