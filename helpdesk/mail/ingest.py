@@ -91,11 +91,12 @@ def ingest_raw(
     """Turn one raw message into rows (flushed, not committed); ``arrived`` is when the mail
     server received it, if known."""
     at = at or clock.now()
-    batch = IngestBatch(mailbox)
-    analysis = batch.analyse(raw)
-    batch.prefetch([analysis], at)
-    outcome = batch.ingest(raw, analysis, uid, at, arrived=arrived)
-    batch.finish()
+    with audit.collecting():
+        batch = IngestBatch(mailbox)
+        analysis = batch.analyse(raw)
+        batch.prefetch([analysis], at)
+        outcome = batch.ingest(raw, analysis, uid, at, arrived=arrived)
+        batch.finish()
     db.session.flush()
     return outcome
 

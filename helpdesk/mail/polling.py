@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk import clock
+from helpdesk import audit, clock
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import IngestBatch, UnreadableMessage, ingest_raw
 from helpdesk.models import IngestFailure, Mailbox
@@ -120,7 +120,7 @@ def store_batch(
     server received each message, by UID."""
     arrived = arrived or {}
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested(), audit.collecting():
             return _ingest_batch(messages, mailbox, prepared, arrived)
     except Exception as exc:  # noqa: BLE001 - the slow path isolates the message at fault
         log.warning(
