@@ -126,21 +126,21 @@ class _Reader:
 
     def _boundary_lines(self, boundary: str, start: int, end: int) -> list[tuple[int, int]]:
         """Where each boundary line of text[start:end] starts and ends (its line ending
-        included), up to and with the close line."""
+        included), up to and with the close line. A boundary line is the separator, "--" after
+        it for the close line, then spaces or tabs at most (the feed parser's rule)."""
         text, eol = self.text, self.eol
         separator = "--" + boundary
-        pattern = re.compile(re.escape(separator) + r"(--)?[ \t]*$")
         found: list[tuple[int, int]] = []
         at = text.find(separator, start, end)
         while at >= 0:
             if at == start or (at - len(eol) >= start and text.startswith(eol, at - len(eol))):
                 line_end = text.find(eol, at, end)
-                stop = end if line_end < 0 else line_end
-                match = pattern.match(text, at, stop)
-                if match is None:
+                rest = text[at + len(separator) : end if line_end < 0 else line_end]
+                close = rest.startswith("--")
+                if (rest[2:] if close else rest).strip(" \t"):
                     raise _Irregular  # a line that starts like a boundary but is not one
                 found.append((at, end if line_end < 0 else line_end + len(eol)))
-                if match.group(1) is not None:
+                if close:
                     return found
             at = text.find(separator, at + len(separator), end)
         raise _Irregular  # no close line
