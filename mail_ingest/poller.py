@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -145,9 +145,11 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         ahead: tuple[list[int], list[tuple[int, bytes]], Any, dict[int, datetime]] | None = None
         sizes = message_sizes(mailbox, uids)
         # The first batch is a quarter of the others: the workers parse it while nothing else
-        # can happen, and the writing starts as soon as it is done.
+        # can happen, and the writing starts as soon as it is done. The last ones taper for
+        # the same reason: the workers have nothing left to do while the last is written.
         first = max(settings.batch_size // 4, 1)
-        for batch in batched(uids, sizes, settings.batch_size, settings.batch_bytes, first):
+        batches = batched(uids, sizes, settings.batch_size, settings.batch_bytes, first)
+        for batch in tapered(batches, first):
             arrived: dict[int, datetime] = {}
             messages = list(fetch_raw(mailbox, batch, arrived))
             prepared = sink.prepare(messages)
@@ -232,6 +234,22 @@ def batched(
         total += size
     if batch:
         yield batch
+
+
+def tapered(batches: Iterable[list[int]], smallest: int) -> Iterator[list[int]]:
+    """The batches, with the last one halved (and its second half again) until the last is
+    at most ``smallest``: [.., 200, 150] with 50 gives [.., 200, 75, 38, 37]."""
+    last: list[int] | None = None
+    for batch in batches:
+        if last is not None:
+            yield last
+        last = batch
+    while last is not None and len(last) > smallest:
+        half = (len(last) + 1) // 2
+        yield last[:half]
+        last = last[half:]
+    if last:
+        yield last
 
 
 _SIZE_RE = re.compile(rb"UID (\d+)|RFC822\.SIZE (\d+)")

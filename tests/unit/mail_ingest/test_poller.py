@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mail_ingest.poller import batched, internal_date
+from mail_ingest.poller import batched, internal_date, tapered
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,14 @@ def test_the_first_batch_can_be_smaller() -> None:
         [1], [2, 3],
     ]  # fmt: skip
     assert list(batched(uids, sizes, 4, 1000, first_count=9)) == list(batched(uids, sizes, 4, 1000))
+
+
+def test_the_last_batches_taper() -> None:
+    """While the last batch is written the workers are idle: it is halved until small."""
+    batches = [list(range(1, 51)), list(range(51, 251)), list(range(251, 401))]
+    assert [len(b) for b in tapered(batches, 50)] == [50, 200, 75, 38, 37]
+    assert [uid for b in tapered(batches, 50) for uid in b] == list(range(1, 401))
+    # Small enough already, or nothing at all: unchanged.
+    assert list(tapered([[1, 2], [3]], 2)) == [[1, 2], [3]]
+    assert list(tapered([], 2)) == []
+    assert list(tapered([[1, 2, 3]], 1)) == [[1, 2], [3]]
