@@ -32,6 +32,9 @@ class Analysis:
     # One per attachment of ``parsed`` (None for an omitted one): what judging needs of the
     # content, so a desk's rules can be applied later without looking at it again.
     inspections: tuple[Inspection | None, ...]
+    # The keys of the attachments the analysis workers put in the attachment store already:
+    # the ones allowed whatever the desk (see ``workers.AnalysisSettings.attachment_store``).
+    stored_attachments: frozenset[str] = frozenset()
 
 
 def message_key(parsed: ParsedMessage) -> str:

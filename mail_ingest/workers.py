@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mail_ingest.language import warm_up
 from mail_ingest.pipeline import Analysis, analyse
+from mail_ingest.policy import decide
 from mail_ingest.rawstore import RawStore
 from mail_ingest.routing import Rule
 
@@ -48,6 +49,10 @@ class AnalysisSettings:
     max_bytes: int | None = None
     attachment_max_bytes: int | None = None
     raw_store: str | None = None  # a RawStore root: the workers store each message's bytes
+    # A RawStore root: the workers store there each attachment that no desk refuses, that is
+    # allowed under every extension in ``forbidden_anywhere`` (the union of the desks' lists).
+    attachment_store: str | None = None
+    forbidden_anywhere: frozenset[str] = frozenset()
 
 
 def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Analysis]:
@@ -70,7 +75,24 @@ def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Ana
         store = _raw_store(settings.raw_store)
         for raw, analysis in zip(raws, analyses, strict=True):
             store.put(raw, sync=False, key=analysis.parsed.sha256)
+    if settings.attachment_store is not None:
+        store = _raw_store(settings.attachment_store)
+        forbidden = settings.forbidden_anywhere
+        analyses = [_store_attachments(store, analysis, forbidden) for analysis in analyses]
     return analyses
+
+
+def _store_attachments(store: RawStore, analysis: Analysis, forbidden: frozenset[str]) -> Analysis:
+    """Put the attachments no desk refuses in ``store`` (not flushed); the analysis names them.
+    Refusing is monotonic in the forbidden extensions, so what the union allows, every desk's
+    own list allows too; the poller decides the rest with the desk it chose."""
+    stored = set()
+    for item, inspection in zip(analysis.parsed.attachments, analysis.inspections, strict=True):
+        if inspection is None or not item.content or not item.sha256:
+            continue
+        if decide(item.filename, inspection, forbidden_extensions=forbidden).allowed:
+            stored.add(store.put(item.content, sync=False, key=item.sha256))
+    return replace(analysis, stored_attachments=frozenset(stored)) if stored else analysis
 
 
 @cache
@@ -107,7 +129,9 @@ class PendingAnalyses:
                 self.raw_stored = self.settings.raw_store is not None
                 return analyses
         # In-process, the caller stores the bytes itself (as it does a single message's).
-        return analyse_batch(self.raws, replace(self.settings, raw_store=None))
+        return analyse_batch(
+            self.raws, replace(self.settings, raw_store=None, attachment_store=None)
+        )
 
 
 class AnalysisPool:

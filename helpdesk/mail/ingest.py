@@ -231,6 +231,9 @@ class IngestBatch:
             own_addresses=frozenset(self.own_addresses),
             max_bytes=self.max_message_bytes,
             attachment_max_bytes=self.max_attachment_bytes,
+            forbidden_anywhere=frozenset().union(
+                *(desk.forbidden_extension_set for desk in self.desks.values())
+            ),
         )
 
     def analyse(self, raw: bytes) -> Analysis:
@@ -520,7 +523,8 @@ class IngestBatch:
             received_at=received,
             created_at=at,
         )
-        message.attachments = [_attachment_row(item) for item in judged]
+        stored = analysis.stored_attachments
+        message.attachments = [_attachment_row(item, stored) for item in judged]
         db.session.add(message)
         if ticket is not None:
             self._thread(analysis, ticket)
@@ -593,13 +597,18 @@ def _allowed(item: JudgedAttachment) -> Verdict:
     )
 
 
-def _attachment_row(item: JudgedAttachment) -> Attachment:
-    """Allowed files go to the servable store; refused ones only to the quarantine."""
+def _attachment_row(item: JudgedAttachment, stored: frozenset[str]) -> Attachment:
+    """Allowed files go to the servable store (``stored``: the ones the analysis workers put
+    there already); refused ones only to the quarantine."""
     part, verdict = item.attachment, item.verdict
     key = None
     if part.content and not part.omitted:
-        store = stores().attachments if verdict.allowed else stores().quarantine
-        key = store.put(part.content, sync=False, key=part.sha256)
+        if verdict.allowed and part.sha256 in stored:
+            key = part.sha256
+            stores().attachments.note_written(key)
+        else:
+            store = stores().attachments if verdict.allowed else stores().quarantine
+            key = store.put(part.content, sync=False, key=part.sha256)
     return Attachment(
         filename=part.filename,
         declared_type=part.declared_type[:200],

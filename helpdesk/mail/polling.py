@@ -73,7 +73,11 @@ class DatabaseSink:
         """Start parsing and analysing the batch in the worker processes."""
         if self._settings is None:
             settings = IngestBatch(self.mailbox).analysis_settings()
-            self._settings = replace(settings, raw_store=str(stores().raw.root))
+            self._settings = replace(
+                settings,
+                raw_store=str(stores().raw.root),
+                attachment_store=str(stores().attachments.root),
+            )
         return analysis_pool().submit([raw for _uid, raw in messages], self._settings)
 
     def store_batch(

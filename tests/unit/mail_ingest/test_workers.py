@@ -4,6 +4,7 @@ when a worker dies."""
 import os
 import random
 import signal
+from dataclasses import replace
 
 import pytest
 
@@ -59,6 +60,28 @@ def test_workers_put_each_message_in_the_raw_store(pool, raws, tmp_path):
     assert pending.raw_stored
     store = RawStore(tmp_path)
     assert [store.get(a.parsed.sha256) for a in analyses] == raws[:5]
+
+
+def test_workers_put_the_attachments_no_desk_refuses(pool, raws, tmp_path):
+    forbidden = frozenset({"exe", "zip"})  # the union of every desk's list
+    settings = replace(SETTINGS, attachment_store=str(tmp_path), forbidden_anywhere=forbidden)
+    analyses = pool.submit(raws, settings).result()
+    store = RawStore(tmp_path)
+    kinds: dict[str, set[str]] = {"stored": set(), "refused": set()}
+    for analysis in analyses:
+        assert all(store.exists(key) for key in analysis.stored_attachments)
+        for item, inspection in zip(analysis.parsed.attachments, analysis.inspections, strict=True):
+            name = (item.filename or "").lower()
+            if name.endswith((".exe", ".zip")) or (inspection and inspection.oversize):
+                assert item.sha256 not in analysis.stored_attachments, name
+                kinds["refused"].add(name)
+            elif name.endswith((".png", ".pdf")) and item.content:
+                assert item.sha256 in analysis.stored_attachments, name
+                kinds["stored"].add(name)
+    assert kinds["stored"] and kinds["refused"]  # the sample has both
+    # Otherwise the analyses are the in-process ones.
+    plain = [replace(a, stored_attachments=frozenset()) for a in analyses]
+    assert plain == analyse_batch(raws, SETTINGS)
 
 
 def test_a_dead_worker_costs_time_not_messages(raws, tmp_path):

@@ -8,10 +8,14 @@ from sqlalchemy import func, select
 from helpdesk import clock, outbox
 from helpdesk.extensions import db
 from helpdesk.mail.polling import poll_mailbox
-from helpdesk.models import IngestFailure, Mailbox, Message, OutboxMessage, Ticket
+from helpdesk.models import Attachment, IngestFailure, Mailbox, Message, OutboxMessage, Ticket
+from helpdesk.models.desk import AttachmentAction
 from helpdesk.models.message import Direction
+from helpdesk.stores import stores
 from helpdesk.tickets import sla
+from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from mail_ingest.poller import Checkpoint, ImapSettings, poll
+from tests.support import samplefiles
 from tests.support.enquiries import enquiry
 
 FLAG = "$HelpdeskImported"
@@ -261,8 +265,9 @@ def test_the_next_batch_is_prepared_before_this_one_is_stored(dovecot, mailbox_a
     uids = _append(dovecot, mailbox_account, 5)
     sink = _RecordingSink()
     result = poll(_settings(mailbox_account, batch_size=2), sink)
-    # The first batch is a quarter of the others (at least one message).
-    first, second, third = uids[0:1], uids[1:3], uids[3:5]
+    # The first batch is a quarter of the others (at least one message), and the last one
+    # tapers to that size too.
+    first, second, third, fourth = uids[0:1], uids[1:3], uids[3:4], uids[4:5]
     assert sink.calls == [
         ("prepare", first),
         ("prepare", second),
@@ -271,8 +276,11 @@ def test_the_next_batch_is_prepared_before_this_one_is_stored(dovecot, mailbox_a
         ("prepare", third),
         ("store", second, f"prepared {second[0]}"),
         ("commit", second[-1]),
+        ("prepare", fourth),
         ("store", third, f"prepared {third[0]}"),
         ("commit", third[-1]),
+        ("store", fourth, f"prepared {fourth[0]}"),
+        ("commit", fourth[-1]),
     ]
     assert result.fetched == 5 and result.outcomes == {"stored": 5} and result.marked == 5
     assert all(FLAG in flags for flags in dovecot.flags(mailbox_account.address).values())
@@ -354,3 +362,30 @@ def _acknowledgement(ticket):
         select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)
     ).all()
     return message_from_bytes(outbox.rendered(item), policy=policy.default).get_content()
+
+
+def test_workers_store_only_what_every_desk_allows(desk_app, configure, dovecot, mailbox_account):
+    """A poll big enough to start the analysis workers: they put in the servable store the
+    attachments no desk refuses; the poller stores the rest by the desk it chose. Here the
+    routed desk refuses PDFs (another desk does not): no PDF may reach the servable store."""
+    configure(mailbox_account)
+    with desk_app.app_context():
+        desk = db.session.scalar(select(Mailbox).where(Mailbox.name == "system")).default_desk
+        desk.forbidden_extensions = [*DEFAULT_FORBIDDEN_EXTENSIONS, "pdf"]
+        desk.attachment_action = AttachmentAction.STRIP
+        db.session.commit()
+    files = [("form.pdf", samplefiles.pdf(), "application/pdf")]
+    files.append(("photo.jpg", samplefiles.jpeg(), "image/jpeg"))
+    _append(dovecot, mailbox_account, 24, attachments=files)  # the workers start at 20
+    report = _poll(desk_app)
+    assert report.ok and report.result.outcomes == {"new_ticket": 24}
+    with desk_app.app_context():
+        rows = db.session.scalars(select(Attachment)).all()
+        assert len(rows) == 48
+        for row in rows:
+            if row.filename == "photo.jpg":
+                assert row.allowed and stores().attachments.get(row.storage_key) == files[1][1]
+            else:
+                assert not row.allowed and row.storage_key is None
+                assert not stores().attachments.exists(row.sha256)
+                assert stores().quarantine.get(row.sha256) == files[0][1]
