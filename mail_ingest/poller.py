@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,6 +21,11 @@ from typing import Any, Protocol
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 
 log = logging.getLogger(__name__)
+
+# Batches fetched and handed to the sink's preparation (its workers) before the oldest is
+# stored: their raw bytes are held meanwhile, at most MAIL_BATCH_BYTES each. Two measured no
+# better than one, and a connection lost mid-poll wastes every batch fetched ahead.
+BATCHES_AHEAD = 1
 
 _UID_RE = re.compile(rb"UID (\d+)")
 _INTERNALDATE_RE = re.compile(
@@ -139,10 +145,11 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         result.uidvalidity, result.last_uid = uidvalidity, last_uid
         result.marked += _mark_committed(mailbox, settings, last_uid)
         uids = new_uids(mailbox, last_uid)
-        # One batch ahead: batch k+1 is fetched and prepared before batch k is stored, so
+        # Batches ahead: batch k+1 is fetched and prepared before batch k is stored, so
         # parsing it (in the sink's workers) overlaps writing k. Commit and marking stay in
         # UID order, one batch at a time.
-        ahead: tuple[list[int], list[tuple[int, bytes]], Any, dict[int, datetime]] | None = None
+        ahead: deque[tuple[list[int], list[tuple[int, bytes]], Any, dict[int, datetime]]]
+        ahead = deque()
         sizes = message_sizes(mailbox, uids)
         # The first batch is a quarter of the others: the workers parse it while nothing else
         # can happen, and the writing starts as soon as it is done. The last ones taper for
@@ -152,13 +159,12 @@ def poll(settings: ImapSettings, sink: Sink, progress: Progress | None = None) -
         for batch in tapered(batches, first):
             arrived: dict[int, datetime] = {}
             messages = list(fetch_raw(mailbox, batch, arrived))
-            prepared = sink.prepare(messages)
-            if ahead is not None:
-                _store(mailbox, settings, sink, result, *ahead)
+            ahead.append((batch, messages, sink.prepare(messages), arrived))
+            if len(ahead) > BATCHES_AHEAD:
+                _store(mailbox, settings, sink, result, *ahead.popleft())
                 _report(progress, result, uids)
-            ahead = (batch, messages, prepared, arrived)
-        if ahead is not None:
-            _store(mailbox, settings, sink, result, *ahead)
+        while ahead:
+            _store(mailbox, settings, sink, result, *ahead.popleft())
             _report(progress, result, uids)
         mailbox.logout()
     finally:
