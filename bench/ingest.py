@@ -102,15 +102,20 @@ def _full_poll(server_host: str, port: int, address: str, db_url: str, instance:
             profiler = cProfile.Profile()
             profiler.enable()
         cpu_before = _cpu_seconds(os.getpid()), [_cpu_seconds(pid) for pid in pool.worker_pids()]
+        busy_before = _machine_busy_seconds()
         started = time.perf_counter()
         report = poll_mailbox(mailbox)
         elapsed = time.perf_counter() - started
+        machine_cpu = _machine_busy_seconds() - busy_before
         poller_cpu = _cpu_seconds(os.getpid()) - cpu_before[0]
         workers_cpu = sum(_cpu_seconds(pid) for pid in pool.worker_pids()) - sum(cpu_before[1])
         if profiler is not None:
             import pstats
 
             profiler.disable()
+            dump = os.environ.get("HELPDESK_BENCH_PROFILE_OUT")
+            if dump:  # e.g. /tmp/poll.prof -> /tmp/poll.prof.full-2000, for pstats' filters
+                profiler.dump_stats(f"{dump}.{Path(instance).name}")
             stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats(
                 os.environ.get("HELPDESK_BENCH_SORT", "tottime")
             )
@@ -130,6 +135,7 @@ def _full_poll(server_host: str, port: int, address: str, db_url: str, instance:
             workers_kib,
             poller_cpu,
             workers_cpu,
+            machine_cpu,
         )
     )
 
@@ -138,6 +144,14 @@ def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process (all its threads) so far, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used so far (all cores, idle and I/O wait
+    left out), in seconds."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
 def create_cost(folder: Path, count: int = 300) -> float:
@@ -210,9 +224,8 @@ def run(n: int, kind: str, seed: int, scratch: Path) -> dict[str, float]:
         appended = fill(server, address, n, seed)
         count, floor_s = floor(server, address)
         create_ms = create_cost(scratch / f"probe-{n}")
-        ok, error, fetched, outcomes, full_s, rss_kib, warm_s, workers_kib, cpu, workers_cpu = full(
-            server, address, kind, str(scratch / f"full-{n}")
-        )
+        (ok, error, fetched, outcomes, full_s, rss_kib, warm_s, workers_kib, cpu, workers_cpu,
+         machine_cpu) = full(server, address, kind, str(scratch / f"full-{n}"))  # fmt: skip
     if not ok:
         raise SystemExit(f"poll failed: {error}")
     figures = {
@@ -235,6 +248,11 @@ def run(n: int, kind: str, seed: int, scratch: Path) -> dict[str, float]:
         f"creating a file took {create_ms:.3f} ms just before"
     )
     print(
+        f"  the machine's {os.cpu_count()} cores were busy {machine_cpu / full_s / (os.cpu_count() or 1):.0%}"
+        f" of the poll: {machine_cpu / fetched * 1000:.2f} ms a message in all (Dovecot, the "
+        f"kernel and the rest {(machine_cpu - cpu - workers_cpu) / fetched * 1000:.2f} ms)"
+    )
+    print(
         f"  poller peak RSS: {figures['rss_mib']:.1f} MiB; {len(workers_kib)} analysis workers, "
         f"each at most {figures['workers_mib']:.1f} MiB (started in {warm_s:.2f} s, not timed)"
     )
@@ -248,7 +266,10 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument(
-        "--profile", action="store_true", help="print the full poll's cProfile (top 30 by own time)"
+        "--profile",
+        action="store_true",
+        help="print the full poll's cProfile (top 30 by own time; HELPDESK_BENCH_SORT and _TOP "
+        "change that, HELPDESK_BENCH_PROFILE_OUT=path also dumps it to path.full-N)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="leave the scratch folder (its path is printed)"
