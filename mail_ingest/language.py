@@ -57,7 +57,7 @@ def detect_language(text: str) -> Language:
 
 def _by_script(text: str) -> str | None:
     """Decide from the writing system where that is certain enough."""
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))
     if letters < 3:
         return "und"
     if len(_LATIN.findall(text)) / letters >= _LATIN_SHARE_FOR_DETECTOR:
@@ -87,7 +87,7 @@ def _chinese_variant(text: str) -> str:
 
 def _by_detector(text: str) -> str:
     """The model's best guess, or "und" when it has too little to go on."""
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))
     if letters < 3:
         return "und"
     if text.isascii() and letters < _SHORT_ASCII_LETTERS:
