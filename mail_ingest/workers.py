@@ -29,8 +29,9 @@ from functools import cache
 from pathlib import Path
 
 from mail_ingest.language import warm_up
+from mail_ingest.parse import ParsedAttachment
 from mail_ingest.pipeline import Analysis, analyse
-from mail_ingest.policy import decide
+from mail_ingest.policy import Inspection, decide
 from mail_ingest.rawstore import RawStore
 from mail_ingest.routing import Rule
 
@@ -83,16 +84,30 @@ def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Ana
 
 
 def _store_attachments(store: RawStore, analysis: Analysis, forbidden: frozenset[str]) -> Analysis:
-    """Put the attachments no desk refuses in ``store`` (not flushed); the analysis names them.
+    """Put the attachments no desk refuses in ``store`` (not flushed); the analysis names them
+    and comes back without their content, which the poller does not need to be sent again.
     Refusing is monotonic in the forbidden extensions, so what the union allows, every desk's
     own list allows too; the poller decides the rest with the desk it chose."""
     stored = set()
+    attachments = []
     for item, inspection in zip(analysis.parsed.attachments, analysis.inspections, strict=True):
-        if inspection is None or not item.content or not item.sha256:
-            continue
-        if decide(item.filename, inspection, forbidden_extensions=forbidden).allowed:
+        if _allowed_everywhere(item, inspection, forbidden):
             stored.add(store.put(item.content, sync=False, key=item.sha256))
-    return replace(analysis, stored_attachments=frozenset(stored)) if stored else analysis
+            attachments.append(replace(item, content=b""))
+        else:
+            attachments.append(item)
+    if not stored:
+        return analysis
+    parsed = replace(analysis.parsed, attachments=tuple(attachments))
+    return replace(analysis, parsed=parsed, stored_attachments=frozenset(stored))
+
+
+def _allowed_everywhere(
+    item: ParsedAttachment, inspection: Inspection | None, forbidden: frozenset[str]
+) -> bool:
+    if inspection is None or not item.content or not item.sha256:
+        return False  # omitted, or nothing to store
+    return decide(item.filename, inspection, forbidden_extensions=forbidden).allowed
 
 
 @cache

@@ -599,16 +599,18 @@ def _allowed(item: JudgedAttachment) -> Verdict:
 
 def _attachment_row(item: JudgedAttachment, stored: frozenset[str]) -> Attachment:
     """Allowed files go to the servable store (``stored``: the ones the analysis workers put
-    there already); refused ones only to the quarantine."""
+    there already, which come without their content); refused ones only to the quarantine."""
     part, verdict = item.attachment, item.verdict
     key = None
-    if part.content and not part.omitted:
-        if verdict.allowed and part.sha256 in stored:
-            key = part.sha256
-            stores().attachments.note_written(key)
-        else:
-            store = stores().attachments if verdict.allowed else stores().quarantine
-            key = store.put(part.content, sync=False, key=part.sha256)
+    if part.sha256 in stored and verdict.allowed:
+        key = part.sha256
+        stores().attachments.note_written(key)
+    elif part.sha256 in stored:  # a desk's list changed since the poll began: rare
+        content = stores().attachments.get(part.sha256)
+        key = stores().quarantine.put(content, sync=False, key=part.sha256)
+    elif part.content and not part.omitted:
+        store = stores().attachments if verdict.allowed else stores().quarantine
+        key = store.put(part.content, sync=False, key=part.sha256)
     return Attachment(
         filename=part.filename,
         declared_type=part.declared_type[:200],

@@ -66,22 +66,31 @@ def test_workers_put_the_attachments_no_desk_refuses(pool, raws, tmp_path):
     forbidden = frozenset({"exe", "zip"})  # the union of every desk's list
     settings = replace(SETTINGS, attachment_store=str(tmp_path), forbidden_anywhere=forbidden)
     analyses = pool.submit(raws, settings).result()
+    plain = analyse_batch(raws, SETTINGS)  # in-process, nothing stored
     store = RawStore(tmp_path)
     kinds: dict[str, set[str]] = {"stored": set(), "refused": set()}
-    for analysis in analyses:
-        assert all(store.exists(key) for key in analysis.stored_attachments)
-        for item, inspection in zip(analysis.parsed.attachments, analysis.inspections, strict=True):
-            name = (item.filename or "").lower()
+    for analysis, expected in zip(analyses, plain, strict=True):
+        found = zip(
+            analysis.parsed.attachments,
+            expected.parsed.attachments,
+            expected.inspections,
+            strict=True,
+        )
+        for item, original, inspection in found:
+            name = (original.filename or "").lower()
             if name.endswith((".exe", ".zip")) or (inspection and inspection.oversize):
-                assert item.sha256 not in analysis.stored_attachments, name
+                assert item == original and item.sha256 not in analysis.stored_attachments, name
                 kinds["refused"].add(name)
-            elif name.endswith((".png", ".pdf")) and item.content:
-                assert item.sha256 in analysis.stored_attachments, name
+            elif name.endswith((".png", ".pdf")) and original.content:
+                # Stored, and sent back without the content the poller no longer needs.
+                assert original.sha256 in analysis.stored_attachments, name
+                assert store.get(original.sha256) == original.content
+                assert item == replace(original, content=b"")
                 kinds["stored"].add(name)
+        # Otherwise the analysis is the in-process one.
+        assert replace(analysis.parsed, attachments=expected.parsed.attachments) == expected.parsed
+        assert replace(analysis, parsed=expected.parsed, stored_attachments=frozenset()) == expected
     assert kinds["stored"] and kinds["refused"]  # the sample has both
-    # Otherwise the analyses are the in-process ones.
-    plain = [replace(a, stored_attachments=frozenset()) for a in analyses]
-    assert plain == analyse_batch(raws, SETTINGS)
 
 
 def test_a_dead_worker_costs_time_not_messages(raws, tmp_path):

@@ -1,11 +1,18 @@
 """A poll batch stored at once: what one message learns the next one of the batch knows."""
 
+from concurrent.futures import Future
+from dataclasses import replace
+
 from sqlalchemy import func, select
 
 import helpdesk.mail.ingest as ingest
 from helpdesk.mail.polling import store_batch
-from helpdesk.models import AuditEvent, IngestFailure, Message, OutboxMessage, Ticket
+from helpdesk.models import Attachment, AuditEvent, IngestFailure, Message, OutboxMessage, Ticket
+from helpdesk.models.desk import AttachmentAction
+from helpdesk.stores import stores
 from helpdesk.tickets.numbers import format_number
+from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
+from mail_ingest.workers import PendingAnalyses, analyse_batch
 from tests.support import samplefiles
 from tests.support.enquiries import COMPLETE_EN, enquiry
 
@@ -96,3 +103,30 @@ def test_a_batch_that_fails_is_stored_one_message_at_a_time(demo, db_session, mo
     assert _count(db_session, Ticket) == 2
     assert _count(db_session, Message, Message.imap_uid.is_not(None)) == 3
     assert _count(db_session, IngestFailure) == 0
+
+
+def test_a_file_the_workers_stored_is_quarantined_if_the_desk_refuses_it_after_all(
+    demo, db_session
+):
+    """The workers judge by the desks' lists as the poll began; a desk that refuses a file
+    since then still has it quarantined, and not served (the workers sent no content)."""
+    desks, mailboxes = demo
+    desks["system"].forbidden_extensions = [*DEFAULT_FORBIDDEN_EXTENSIONS, "pdf"]
+    desks["system"].attachment_action = AttachmentAction.STRIP
+    pdf = samplefiles.pdf()
+    raw = enquiry(COMPLETE_EN, attachments=[("form.pdf", pdf, "application/pdf")])
+    batch = ingest.IngestBatch(mailboxes["system"])
+    before = replace(  # the union of the desks' lists when the poll began: no pdf in it
+        batch.analysis_settings(),
+        attachment_store=str(stores().attachments.root),
+        forbidden_anywhere=frozenset(),
+    )
+    (analysis,) = analyse_batch([raw], before)
+    assert analysis.stored_attachments and analysis.parsed.attachments[0].content == b""
+    done: Future[list] = Future()
+    done.set_result([analysis])
+    prepared = PendingAnalyses([raw], replace(before, attachment_store=None), [done])
+    assert store_batch([(1, raw)], mailboxes["system"], prepared) == ["new_ticket"]
+    (row,) = db_session.scalars(select(Attachment)).all()
+    assert not row.allowed and row.storage_key is None
+    assert stores().quarantine.get(row.sha256) == pdf
