@@ -176,6 +176,7 @@ class BusinessCalendar:
         self._years: dict[int, list[tuple[int, int]]] = {}
         self._midnights: dict[int, list[float]] = {}
         self._table: _Table | None = None
+        self._standard_minutes: int | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -219,12 +220,17 @@ class BusinessCalendar:
         return DEFAULT_HOURS
 
     def standard_day_minutes(self) -> int:
-        """Length of the desk's standard day: the commonest non-zero weekday length."""
-        lengths = [self._hours_minutes(self.opening_hours[weekday]) for weekday in range(7)]
-        counts = Counter(length for length in lengths if length > 0)
-        if not counts:
-            return self._hours_minutes(DEFAULT_HOURS)
-        return max(counts, key=lambda length: (counts[length], -lengths.index(length)))
+        """Length of the desk's standard day: the commonest non-zero weekday length (worked
+        out once: every SLA refresh asks, and the hours do not change)."""
+        if self._standard_minutes is None:
+            lengths = [self._hours_minutes(self.opening_hours[weekday]) for weekday in range(7)]
+            counts = Counter(length for length in lengths if length > 0)
+            self._standard_minutes = (
+                max(counts, key=lambda length: (counts[length], -lengths.index(length)))
+                if counts
+                else self._hours_minutes(DEFAULT_HOURS)
+            )
+        return self._standard_minutes
 
     @staticmethod
     def _hours_minutes(hours: Hours) -> int:

@@ -68,9 +68,10 @@ def calendar_for(desk: Desk) -> BusinessCalendar:
     return calendar
 
 
-def targets(ticket: Ticket) -> SlaTargets:
-    """The ticket's targets: its desk's for its priority, defaults where the desk says nothing."""
-    calendar = calendar_for(ticket.desk)
+def targets(ticket: Ticket, calendar: BusinessCalendar | None = None) -> SlaTargets:
+    """The ticket's targets: its desk's for its priority, defaults where the desk says nothing.
+    ``calendar`` is the desk's, when the caller has it already."""
+    calendar = calendar or calendar_for(ticket.desk)
     return targets_for(
         ticket.priority.value, calendar.standard_day_minutes(), ticket.desk.sla_targets or None
     )
@@ -102,7 +103,8 @@ def refresh(ticket: Ticket, now: datetime) -> None:
         ticket.first_response_due_at = ticket.resolution_due_at = ticket.sla_due_at = None
         ticket.sla_state = "paused"
         return
-    calendar, goal, periods = calendar_for(ticket.desk), targets(ticket), clock_periods(ticket)
+    calendar = calendar_for(ticket.desk)
+    goal, periods = targets(ticket, calendar), clock_periods(ticket)
     finished = ticket.status in FINISHED
     if ticket.first_response_at is None and not finished:
         ticket.first_response_due_at = clock_due_at(calendar, goal.first_response, periods)
@@ -152,7 +154,7 @@ def start_next_response(ticket: Ticket, at: datetime) -> None:
     if ticket.next_response_due_at is None:
         calendar = calendar_for(ticket.desk)
         ticket.next_response_due_at = calendar.add_business_minutes(
-            at, targets(ticket).next_response
+            at, targets(ticket, calendar).next_response
         )
 
 
