@@ -101,7 +101,7 @@ class RawStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._root = str(self.root)
-        self._unsynced: set[Path] = set()
+        self._unsynced: set[str] = set()  # paths of objects written but not flushed
         self._folders: set[str] = set()  # made (or found) by this process: no mkdir each put
 
     def path(self, key: str) -> Path:
@@ -172,7 +172,7 @@ class RawStore:
         if sync:
             _fsync_dir(Path(folder))
         else:
-            self._unsynced.add(Path(target))
+            self._unsynced.add(target)
 
     def _write_atomically(self, folder: str, target: str, data: bytes, sync: bool) -> None:
         tmp, fd = _create_temporary(folder)
@@ -196,7 +196,7 @@ class RawStore:
     def note_written(self, key: str) -> None:
         """Count object ``key``, written by another process with ``sync=False``, as this
         store's to flush at the next ``sync()``."""
-        self._unsynced.add(self.path(key))
+        self._unsynced.add(f"{self._folder(_check(key))}/{key}")
 
     @property
     def pending(self) -> int:
@@ -213,12 +213,12 @@ class RawStore:
                 self.give_back_pending(taken)
                 raise
 
-    def take_pending(self) -> set[Path]:
+    def take_pending(self) -> set[str]:
         """The objects written but not flushed, now the caller's to flush."""
         taken, self._unsynced = self._unsynced, set()
         return taken
 
-    def give_back_pending(self, paths: set[Path]) -> None:
+    def give_back_pending(self, paths: set[str]) -> None:
         """Objects a failed flush took: flushed at the next ``sync()``."""
         self._unsynced |= paths
 
