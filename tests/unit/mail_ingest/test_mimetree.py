@@ -86,11 +86,17 @@ REGULAR = {
     "8-bit header": b"From: a@example.jp\r\nSubject: \x93\xfa\x96{\r\n\r\nbody\r\n",
     "no headers": b"\r\njust a body\r\n",
     "boundary text mid-line": NESTED.replace(b"plain\r\n\r\n", b"plain --outer inside\r\n\r\n"),
+    # A bare CR or LF inside a body: the stdlib's lines are joined back as they were.
+    "bare CR and LF in a body": NESTED.replace(b"\r\n\r\nplain\r\n", b"\r\n\r\npl\rai\nn\r\n"),
 }
 
 IRREGULAR = {
-    "mixed line endings": NESTED.replace(b"plain\r\n", b"plain\n"),
-    "bare CR": b"Subject: x\r\n\r\nbody\rmore\r\n",
+    "bare LFs ending header lines": NESTED.replace(b"plain\r\n", b"plain\n"),
+    "bare CR line endings": b"Subject: x\r\rbody\rmore\r",
+    "a bare LF in a header block": NESTED.replace(b"Subject: nested\r\n", b"Subject: nes\nted\r\n"),
+    "a bare CR in a part's headers": NESTED.replace(b"X-Folded: one", b"X-Folded: o\rne"),
+    "a boundary after a bare LF": NESTED.replace(b"<p>html</p>\r\n", b"<p>html</p>\n"),
+    "a boundary after a bare CR": NESTED.replace(b"plain\r\n\r\n", b"plain\r\n\r"),
     "mbox envelope line": b"From a@example.jp Thu Feb 29 18:00:00 2024\r\n" + NESTED,
     "no close line": NESTED.replace(b"--outer--\r\nan epilogue\r\n", b""),
     "no start line": NESTED.replace(b"--outer\r\n", b"--other\r\n"),
@@ -135,10 +141,11 @@ def test_irregular_mail_is_left_to_the_stdlib(raw: bytes) -> None:
 
 
 def _mutate(raw: bytes, rng: random.Random) -> bytes:
-    """One random damage of the kind real mail has: lines lost, doubled, cut or re-ended."""
+    """One random damage of the kind real mail has: lines lost, doubled, cut or re-ended
+    (with a bare LF or CR)."""
     lines = raw.split(b"\r\n")
     at = rng.randrange(len(lines))
-    kind = rng.randrange(6)
+    kind = rng.randrange(7)
     if kind == 0:
         del lines[at]
     elif kind == 1:
@@ -149,8 +156,9 @@ def _mutate(raw: bytes, rng: random.Random) -> bytes:
         lines[at] = lines[at][: rng.randrange(len(lines[at]) + 1)]
     elif kind == 4:
         return raw[: rng.randrange(len(raw))]
-    else:
-        return b"\r\n".join(lines[:at]) + b"\n" + b"\r\n".join(lines[at:])
+    else:  # one line ending bare: LF or CR
+        bare = b"\n" if kind == 5 else b"\r"
+        return b"\r\n".join(lines[:at]) + bare + b"\r\n".join(lines[at:])
     return b"\r\n".join(lines)
 
 
