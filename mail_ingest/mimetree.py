@@ -6,9 +6,10 @@ against the boundaries in force, so a message's base64 attachments cost it most 
 be found with ``str.find`` over the whole text, and each part's headers and body cut out
 between them.
 
-``message_from_bytes`` does that when the message is regular: one line ending throughout, every
-header line a header, every multipart with its boundary, a start and a close line, and parts
-that are leaves or multiparts (no ``message/*`` part, no ``multipart/digest``). It builds the
+``message_from_bytes`` does that when the message is regular: CRLF line endings (or LF
+throughout), none bare in a header block or before a boundary line, every header line a
+header, every multipart with its boundary, a start and a close line, and parts that are leaves
+or multiparts (no ``message/*`` part, no ``multipart/digest``). It builds the
 tree with the stdlib's own classes and header parser (``compat32.header_source_parse``), so
 the result is the tree ``email.message_from_bytes(raw, policy=compat32)`` gives: the same
 headers, payloads, preambles and epilogues. Anything irregular, and everything the feed parser
