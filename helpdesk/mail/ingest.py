@@ -87,13 +87,17 @@ def ingest_raw(
     uid: int | None = None,
     at: datetime | None = None,
     arrived: datetime | None = None,
+    dated_by_header: bool = False,
 ) -> Outcome:
     """Turn one raw message into rows (flushed, not committed); ``arrived`` is when the mail
-    server received it, if known."""
+    server received it, if known. With ``dated_by_header`` (a message imported from a file,
+    which has no server's date) its Date header stands in for that."""
     at = at or clock.now()
     with audit.collecting():
         batch = IngestBatch(mailbox)
         analysis = batch.analyse(raw)
+        if arrived is None and dated_by_header:
+            arrived = analysis.parsed.date  # ignored below when missing or in the future
         batch.prefetch([analysis], at)
         outcome = batch.ingest(raw, analysis, uid, at, arrived=arrived)
         batch.finish()

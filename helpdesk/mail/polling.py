@@ -164,12 +164,25 @@ def _ingest_batch(
 
 
 def store_one(
-    raw: bytes, mailbox: Mailbox | None, uid: int | None, arrived: datetime | None = None
+    raw: bytes,
+    mailbox: Mailbox | None,
+    uid: int | None,
+    arrived: datetime | None = None,
+    *,
+    dated_by_header: bool = False,
 ) -> str:
-    """Ingest one raw message; on error keep it as a failure. Returns the outcome word."""
+    """Ingest one raw message; on error keep it as a failure. Returns the outcome word.
+    ``dated_by_header``: see ``ingest_raw``."""
     try:
         with db.session.begin_nested():
-            outcome = ingest_raw(raw, mailbox=mailbox, uid=uid, at=clock.now(), arrived=arrived)
+            outcome = ingest_raw(
+                raw,
+                mailbox=mailbox,
+                uid=uid,
+                at=clock.now(),
+                arrived=arrived,
+                dated_by_header=dated_by_header,
+            )
             return outcome.kind
     except IntegrityError:
         # Another process stored the same Message-ID first (the unique constraint decides).

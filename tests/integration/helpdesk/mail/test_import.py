@@ -1,11 +1,14 @@
 """``flask mail import``: one .eml, mbox, Maildir and .eml folders through the same pipeline."""
 
 import mailbox
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.models import IngestFailure, Ticket
+from helpdesk.models import IngestFailure, Message, Ticket
+from helpdesk.models.message import Direction
+from tests.conftest import NOW
 from tests.support.enquiries import COMPLETE_EN, enquiry
 
 
@@ -70,3 +73,29 @@ def test_import_a_maildir(runner, demo, db_session, tmp_path, mails):
 def test_import_refuses_an_unknown_mailbox(runner, demo, tmp_path):
     result = runner.invoke(args=["mail", "import", str(tmp_path), "--mailbox", "nope"])
     assert result.exit_code != 0 and "no mailbox called 'nope'" in result.output
+
+
+def test_imported_mail_counts_as_received_at_its_date_header(runner, demo, db_session, tmp_path):
+    """A file has no server's date: its Date header is when it was received, unless that is
+    in the future. A ticket opens (and its clock starts) then, within the age limit."""
+    dates = {
+        "recent": NOW - timedelta(days=2),  # within MAIL_ARRIVAL_MAX_AGE_HOURS
+        "old": NOW - timedelta(days=30),
+        "future": NOW + timedelta(days=1),
+    }
+    for name, date in dates.items():
+        (tmp_path / f"{name}.eml").write_bytes(enquiry(COMPLETE_EN, subject=name, date=date))
+    result = runner.invoke(args=["mail", "import", str(tmp_path)])
+    assert "new_ticket 3" in result.output, result.output
+    received = dict(
+        db_session.execute(
+            select(Ticket.subject, Message.received_at)
+            .join(Message, Message.ticket_id == Ticket.id)
+            .where(Message.direction == Direction.INBOUND)
+        ).all()
+    )
+    assert received == {"recent": dates["recent"], "old": dates["old"], "future": NOW}
+    tickets = {t.subject: t for t in db_session.scalars(select(Ticket))}
+    assert tickets["recent"].created_at == tickets["recent"].sla_started_at == dates["recent"]
+    assert tickets["old"].created_at == tickets["old"].sla_started_at == NOW
+    assert tickets["future"].created_at == NOW
