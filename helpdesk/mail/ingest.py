@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk import audit, clock, outbox
 from helpdesk.extensions import db
 from helpdesk.mail.replies import acknowledgement_context, queue_reply, refused_files
-from helpdesk.mail.rowwriter import number_new_rows, write_new_rows
+from helpdesk.mail.rowwriter import fill_in_new_rows, number_new_rows, write_new_rows
 from helpdesk.models import (
     Attachment,
     Channel,
@@ -300,11 +300,14 @@ class IngestBatch:
 
     def finish(self) -> None:
         """Hand back unused ticket numbers and, on SQLite, write the batch's new rows with Core
-        (helpdesk.mail.rowwriter); otherwise the caller's flush or commit writes them."""
+        (helpdesk.mail.rowwriter); otherwise the caller's flush or commit writes them, a few
+        statements a table once every row has its defaults."""
         stores().sync_in_background()  # every object of the batch is written by now
         self.numbers.give_back()
         if db.session.get_bind().dialect.name == "sqlite":
             write_new_rows(number_new_rows())
+        else:
+            fill_in_new_rows()
 
     def ingest(
         self,

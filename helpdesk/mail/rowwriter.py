@@ -72,6 +72,19 @@ class _Columns:
     none_is_not_null: tuple[_Column, ...]  # None: the default, JSON null, or a key to come
 
 
+def fill_in_new_rows() -> None:
+    """Give the batch's new rows every default now (PostgreSQL, where the flush writes them).
+
+    The flush sends one INSERT for a run of rows of a table that set the same columns (many
+    VALUES, with RETURNING, on PostgreSQL). An acknowledgement sets fewer columns than the
+    inbound message before it, so rows left as they are alternate and go one statement
+    each: a round trip a row.
+    """
+    rows = [row for row in db.session.new if isinstance(row, _BATCH_WRITTEN)]
+    for row in rows:
+        _fill_in_defaults(instance_state(row))
+
+
 def number_new_rows() -> list[Any]:
     """Give the batch's new rows their primary keys before the flush (SQLite only).
 

@@ -1,11 +1,13 @@
 """A poll batch stored at once: what one message learns the next one of the batch knows."""
 
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 import helpdesk.mail.ingest as ingest
+from helpdesk.extensions import db
 from helpdesk.mail.polling import store_batch
 from helpdesk.models import Attachment, AuditEvent, IngestFailure, Message, OutboxMessage, Ticket
 from helpdesk.models.desk import AttachmentAction
@@ -130,3 +132,26 @@ def test_a_file_the_workers_stored_is_quarantined_if_the_desk_refuses_it_after_a
     (row,) = db_session.scalars(select(Attachment)).all()
     assert not row.allowed and row.storage_key is None
     assert stores().quarantine.get(row.sha256) == pdf
+
+
+def test_a_batch_writes_each_table_in_a_few_statements(demo, db_session):
+    """Rows of a table go in one statement while they set the same columns (an executemany
+    on SQLite, INSERT ... VALUES (...), (...) RETURNING on PostgreSQL); the batch gives every
+    new row its defaults so that inbound messages and acknowledgements do. One statement a
+    row would be a round trip a row on PostgreSQL."""
+    _, mailboxes = demo
+    messages = [(uid, enquiry(subject=f"batch {uid}")) for uid in range(1, 13)]
+    inserts: Counter[str] = Counter()
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("INSERT INTO"):
+            inserts[statement.split()[2]] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert store_batch(messages, mailboxes["system"]) == ["new_ticket"] * 12
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    # 12 tickets, 24 messages (each enquiry and its acknowledgement), 12 outbox rows.
+    assert inserts["ticket"] == inserts["outbox_message"] == 1, inserts
+    assert inserts["message"] <= 2, inserts
