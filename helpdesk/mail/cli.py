@@ -67,7 +67,12 @@ def _poll_with_progress(target: Mailbox):  # type: ignore[no-untyped-def]
 @mail.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--mailbox", "name", help="Route as if received by this mailbox.")
-def import_command(path: Path, name: str | None) -> None:
+@click.option(
+    "--no-replies",
+    is_flag=True,
+    help="Send no automatic reply (for mail moved from another system, answered there).",
+)
+def import_command(path: Path, name: str | None, no_replies: bool) -> None:
     """Import one .eml file, an mbox file, a Maildir, or a folder of .eml files through the
     same pipeline. Each message counts as received at its Date header (not in the future):
     a new ticket opens then unless that was more than MAIL_ARRIVAL_MAX_AGE_HOURS ago."""
@@ -78,7 +83,7 @@ def import_command(path: Path, name: str | None) -> None:
             raise click.BadParameter(f"no mailbox called {name!r}", param_hint="--mailbox")
     counts: Counter[str] = Counter()
     for index, (label, raw) in enumerate(read_messages(path), start=1):
-        outcome = store_one(raw, target, None, dated_by_header=True)
+        outcome = store_one(raw, target, None, dated_by_header=True, replies=not no_replies)
         counts[outcome] += 1
         click.echo(f"{outcome:10} {label}")
         if index % IMPORT_COMMIT_EVERY == 0:

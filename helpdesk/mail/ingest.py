@@ -88,13 +88,16 @@ def ingest_raw(
     at: datetime | None = None,
     arrived: datetime | None = None,
     dated_by_header: bool = False,
+    replies: bool = True,
 ) -> Outcome:
     """Turn one raw message into rows (flushed, not committed); ``arrived`` is when the mail
     server received it, if known. With ``dated_by_header`` (a message imported from a file,
-    which has no server's date) its Date header stands in for that."""
+    which has no server's date) its Date header stands in for that. ``replies=False`` sends
+    no automatic reply (mail moved from another system was answered there)."""
     at = at or clock.now()
     with audit.collecting():
         batch = IngestBatch(mailbox)
+        batch.replies_allowed = replies
         analysis = batch.analyse(raw)
         if arrived is None and dated_by_header:
             arrived = analysis.parsed.date  # ignored below when missing or in the future
@@ -226,6 +229,7 @@ class IngestBatch:
         self.replies: Counter[str] = Counter()
         self.numbers = TicketNumbers(self.prefix, size)
         self.raw_stored = False  # the analysis workers have put every raw message in the store
+        self.replies_allowed = True  # automatic replies (acknowledgements, refusals) at all
 
     def analysis_settings(self) -> AnalysisSettings:
         """What parsing and analysing a message of this batch needs (picklable)."""
@@ -539,7 +543,7 @@ class IngestBatch:
 
     def _may_reply(self, analysis: Analysis) -> bool:
         sender = analysis.parsed.from_address
-        if not analysis.may_auto_reply or not sender:
+        if not self.replies_allowed or not analysis.may_auto_reply or not sender:
             return False
         if self.replies[sender.lower()] >= self.reply_limit:
             log.info("automatic reply to %s suppressed: hourly limit reached", sender)

@@ -170,9 +170,10 @@ def store_one(
     arrived: datetime | None = None,
     *,
     dated_by_header: bool = False,
+    replies: bool = True,
 ) -> str:
     """Ingest one raw message; on error keep it as a failure. Returns the outcome word.
-    ``dated_by_header``: see ``ingest_raw``."""
+    ``dated_by_header`` and ``replies``: see ``ingest_raw``."""
     try:
         with db.session.begin_nested():
             outcome = ingest_raw(
@@ -182,6 +183,7 @@ def store_one(
                 at=clock.now(),
                 arrived=arrived,
                 dated_by_header=dated_by_header,
+                replies=replies,
             )
             return outcome.kind
     except IntegrityError:

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.models import IngestFailure, Message, Ticket
+from helpdesk.models import IngestFailure, Message, OutboxMessage, Ticket
 from helpdesk.models.message import Direction
 from tests.conftest import NOW
 from tests.support.enquiries import COMPLETE_EN, enquiry
@@ -99,3 +99,17 @@ def test_imported_mail_counts_as_received_at_its_date_header(runner, demo, db_se
     assert tickets["recent"].created_at == tickets["recent"].sla_started_at == dates["recent"]
     assert tickets["old"].created_at == tickets["old"].sla_started_at == NOW
     assert tickets["future"].created_at == NOW
+
+
+def test_import_without_replies_queues_none(runner, demo, db_session, tmp_path, mails):
+    """Moving from another system: the mail was answered there, so no acknowledgement goes
+    out; loading a message by hand (the default) acknowledges it as a polled one would be."""
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "moved" / "0.eml").write_bytes(mails[0])
+    moved = runner.invoke(args=["mail", "import", str(tmp_path / "moved"), "--no-replies"])
+    assert "new_ticket 1" in moved.output, moved.output
+    assert _count(db_session, OutboxMessage) == 0
+    (tmp_path / "by-hand.eml").write_bytes(mails[1])
+    by_hand = runner.invoke(args=["mail", "import", str(tmp_path / "by-hand.eml")])
+    assert "new_ticket 1" in by_hand.output, by_hand.output
+    assert db_session.scalars(select(OutboxMessage.kind)).all() == ["ack"]
