@@ -72,17 +72,20 @@ class _Columns:
     none_is_not_null: tuple[_Column, ...]  # None: the default, JSON null, or a key to come
 
 
-def fill_in_new_rows() -> None:
-    """Give the batch's new rows every default now (PostgreSQL, where the flush writes them).
+def fill_in_new_rows() -> list[Any]:
+    """Give the batch's new rows every default now; returns them in the order they were added.
 
     The flush sends one INSERT for a run of rows of a table that set the same columns (many
     VALUES, with RETURNING, on PostgreSQL). An acknowledgement sets fewer columns than the
     inbound message before it, so rows left as they are alternate and go one statement
-    each: a round trip a row.
+    each: a round trip a row. On SQLite ``number_new_rows`` starts with it.
     """
     rows = [row for row in db.session.new if isinstance(row, _BATCH_WRITTEN)]
+    # In the order the rows were added, the order in which the flush numbers them.
+    rows.sort(key=lambda row: instance_state(row).insert_order or 0)
     for row in rows:
         _fill_in_defaults(instance_state(row))
+    return rows
 
 
 def number_new_rows() -> list[Any]:
@@ -96,15 +99,12 @@ def number_new_rows() -> list[Any]:
     the order they were added.
     """
     session = db.session
-    rows = [row for row in session.new if isinstance(row, _BATCH_WRITTEN)]
-    # In the order the rows were added, as the flush would have numbered them.
-    rows.sort(key=lambda row: instance_state(row).insert_order or 0)
+    rows = fill_in_new_rows()
     unnumbered: dict[type[Any], list[dict[str, Any]]] = {}
     for row in rows:
-        state = instance_state(row)
-        _fill_in_defaults(state)
-        if state.dict.get("id") is None:
-            unnumbered.setdefault(type(row), []).append(state.dict)
+        values = instance_state(row).dict
+        if values.get("id") is None:
+            unnumbered.setdefault(type(row), []).append(values)
     with session.no_autoflush:
         for model, pending in unnumbered.items():
             first = (session.scalar(select(func.max(model.id))) or 0) + 1
