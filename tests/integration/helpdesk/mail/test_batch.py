@@ -4,10 +4,9 @@ from collections import Counter
 from concurrent.futures import Future
 from dataclasses import replace
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 import helpdesk.mail.ingest as ingest
-from helpdesk.extensions import db
 from helpdesk.mail.polling import store_batch
 from helpdesk.models import Attachment, AuditEvent, IngestFailure, Message, OutboxMessage, Ticket
 from helpdesk.models.desk import AttachmentAction
@@ -17,6 +16,7 @@ from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from mail_ingest.workers import PendingAnalyses, analyse_batch
 from tests.support import samplefiles
 from tests.support.enquiries import COMPLETE_EN, enquiry
+from tests.support.statements import Statements
 
 
 def _count(db_session, model, *where):
@@ -141,17 +141,11 @@ def test_a_batch_writes_each_table_in_a_few_statements(demo, db_session):
     row would be a round trip a row on PostgreSQL."""
     _, mailboxes = demo
     messages = [(uid, enquiry(subject=f"batch {uid}")) for uid in range(1, 13)]
-    inserts: Counter[str] = Counter()
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.startswith("INSERT INTO"):
-            inserts[statement.split()[2]] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with Statements() as seen:
         assert store_batch(messages, mailboxes["system"]) == ["new_ticket"] * 12
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    inserts = Counter(
+        statement.split()[2] for statement, _ in seen.seen if statement.startswith("INSERT INTO")
+    )
     # 12 tickets, 24 messages (each enquiry and its acknowledgement), 12 outbox rows.
     assert inserts["ticket"] == inserts["outbox_message"] == 1, inserts
     assert inserts["message"] <= 2, inserts

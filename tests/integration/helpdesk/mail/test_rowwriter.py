@@ -10,11 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 import helpdesk.mail.ingest as ingest
 from helpdesk import outbox
-from helpdesk.extensions import db
 from helpdesk.mail.ingest import ingest_raw
 from helpdesk.mail.polling import store_batch
 from helpdesk.mail.rowwriter import number_new_rows, write_new_rows
@@ -35,6 +34,7 @@ from tests.conftest import NOW, database_kind
 from tests.support import samplefiles
 from tests.support.enquiries import COMPLETE_EN, MISSING_JA, enquiry
 from tests.support.mailsamples import dsn_bounce
+from tests.support.statements import Statements
 
 pytestmark = pytest.mark.skipif(
     database_kind() != "sqlite", reason="the Core writer is used on SQLite only"
@@ -60,25 +60,6 @@ def numbered_replies(monkeypatch) -> Callable[[int], None]:
 
     monkeypatch.setattr(outbox, "make_msgid", make_msgid)
     return restart
-
-
-class Statements:
-    """Collects the (statement, parameters) the engine runs while ``on``."""
-
-    def __init__(self, on: bool = True) -> None:
-        self.on = on
-        self.seen: list[tuple[str, Any]] = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        if self.on:
-            self.seen.append((statement, parameters))
-
-    def __enter__(self) -> Statements:
-        event.listen(db.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        event.remove(db.engine, "before_cursor_execute", self)
 
 
 @dataclass
