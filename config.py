@@ -8,6 +8,8 @@ secret key and a database URL.
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,9 @@ class DefaultConfig:
     """The embedded default: SQLite under the instance folder, scheduler on."""
 
     ENV = "development"
-    # Development only; production refuses to start without its own (see _check_required).
-    SECRET_KEY: str | None = "development-only-not-secret"  # noqa: S105
+    # None: a key of this instance's own, made on first start and kept in the instance folder
+    # (see instance_secret_key). Production refuses to start without one set explicitly.
+    SECRET_KEY: str | None = None
     INSTANCE_PATH = str(PROJECT_ROOT / "instance")
     DATABASE_URL: str | None = None  # default: sqlite:///<INSTANCE_PATH>/helpdesk.sqlite3
     RAW_STORE_PATH: str | None = None  # default: <INSTANCE_PATH>/store/raw
@@ -81,7 +84,6 @@ class TestingConfig(DefaultConfig):
     ENV = "testing"
     TESTING = True
     SCHEDULER_ENABLED = False
-    SECRET_KEY = "testing-not-secret"  # noqa: S105
 
 
 class ProductionConfig(DefaultConfig):
@@ -142,6 +144,8 @@ def load_config(
     settings.update(overrides or {})
     _fill_paths(settings)
     _check_required(settings)
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = instance_secret_key(Path(settings["INSTANCE_PATH"]))
     settings["BASE_URL"] = _base_url(settings["BASE_URL"])
     return settings
 
@@ -160,6 +164,42 @@ def _fill_paths(settings: dict[str, Any]) -> None:
         if not settings[key]:
             settings[key] = str(instance / "store" / folder)
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_secret_key(instance: Path) -> str:
+    """This instance's own secret key: read from the instance folder, or made on first start.
+
+    A key nobody else knows signs the session cookies; a fixed default would let anyone who can
+    reach the port sign a session for any user. The file is created atomically (written aside,
+    then linked into place), so workers starting together agree on one key, and with mode 0600;
+    a key file others can read is refused.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / SECRET_KEY_FILE
+    if not path.exists():
+        aside = instance / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another worker made it first: use theirs
+        finally:
+            aside.unlink()
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path} may be read by other users; run chmod 600 on it "
+            f"(or set {ENV_PREFIX}SECRET_KEY)"
+        )
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds no usable key; delete it to have a new one made")
+    return key
 
 
 def _base_url(value: str) -> str:
