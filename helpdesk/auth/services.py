@@ -32,7 +32,8 @@ def check_credentials(email: str, password: str) -> User | None:
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return None
-    if not user.active or not verify_password(user.password_hash, password):
+    # The hash is checked first, so a deactivated account answers as slowly as any other.
+    if not verify_password(user.password_hash, password) or not user.active:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -80,6 +81,11 @@ def change_password(user: User, current: str, new: str) -> bool:
 def set_password(user: User, password: str) -> None:
     """Store a new password and end the user's other sessions."""
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Make every session cookie of ``user`` worthless (they carry the old session version)."""
     user.session_version += 1
     db.session.flush()
 

@@ -55,8 +55,8 @@ def _pending_key() -> str:
 
 def safe_next(target: str | None) -> str:
     """A local path to go to after sign-in; anything pointing elsewhere becomes the home page."""
-    if not target:
-        return url_for("tickets.index")
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return url_for("tickets.index")  # control characters would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("tickets.index")
@@ -141,7 +141,9 @@ def login_code() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
-    """Sign out."""
+    """Sign out, and end every session of the account: a copied cookie stops working too."""
+    services.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 

@@ -106,3 +106,75 @@ def test_sign_out(client, make, login_as):
     response = client.post("/auth/logout", data={"csrf_token": token.group(1)})
     assert response.status_code == 302
     assert client.get("/").status_code == 302
+
+
+def _forged_session_cookie(app, client, user, secret_key):
+    """A session cookie for ``user`` signed with ``secret_key``, as an attacker would make it."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    payload = {"_user_id": user.get_id(), "_fresh": True, "_id": identifier}
+    original = app.secret_key
+    app.secret_key = secret_key
+    try:
+        return app.session_interface.get_signing_serializer(app).dumps(payload)
+    finally:
+        app.secret_key = original
+
+
+@pytest.mark.parametrize("public_key", ["development-only-not-secret", "testing-not-secret"])
+def test_a_session_signed_with_a_public_key_opens_nothing(app, client, make, public_key):
+    admin = make.user(Role.ADMIN)
+    client.set_cookie("session", _forged_session_cookie(app, client, admin, public_key))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+def test_the_forged_cookie_would_open_admin_with_the_instance_key(app, client, make):
+    # The control for the test above: the cookie is right in every way but its key.
+    admin = make.user(Role.ADMIN)
+    client.set_cookie("session", _forged_session_cookie(app, client, admin, app.secret_key))
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_session_cookie_copied_before_sign_out_no_longer_works(client, make):
+    user = make.user()
+    _login(client, user.email, PASSWORD)
+    assert client.get("/").status_code == 200
+    copied = client.get_cookie("session").value
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True))
+    client.post("/auth/logout", data={"csrf_token": token.group(1)})
+    from flask import g
+
+    g.pop("_login_user", None)  # the test's app context outlives the request
+    client.set_cookie("session", copied)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+@pytest.mark.parametrize(
+    "target", ["/%0D%0A//evil.example", "/%0d%0aSet-Cookie:x=1", "/\t//evil.example", "/%00"]
+)
+def test_next_with_control_characters_goes_home(client, make, target):
+    user = make.user()
+    response = _login(client, user.email, PASSWORD, next_url=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_a_deactivated_account_costs_a_password_check_like_any_other(client, make, monkeypatch):
+    # Answering a deactivated account without hashing would tell an attacker, by time alone,
+    # which accounts exist but are switched off.
+    from helpdesk.auth import services
+
+    checked = []
+    real = services.verify_password
+    monkeypatch.setattr(
+        services, "verify_password", lambda h, p: checked.append(h) or real(h, p)
+    )
+    user = make.user(active=False)
+    assert services.check_credentials(user.email, PASSWORD) is None
+    assert checked == [user.password_hash]
