@@ -76,6 +76,9 @@ class DefaultConfig:
     LOGIN_RATE_LIMIT = "10 per minute"
     ENQUIRY_RATE_LIMIT = "5 per minute;30 per hour"
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted; 0
+    # ignores those headers (a client could set them to anything).
+    PROXY_HOPS = 0
 
 
 class TestingConfig(DefaultConfig):

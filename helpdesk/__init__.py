@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import PROJECT_ROOT, load_config
 
@@ -21,10 +22,21 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     )
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies, take the client's address and scheme from their
+    X-Forwarded-* headers (rate limits key on the address); with none, ignore those headers."""
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def _init_extensions(app: Flask) -> None:

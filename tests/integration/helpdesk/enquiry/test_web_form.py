@@ -126,3 +126,26 @@ def test_oversized_request_is_refused(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = _post(client, files=[("big.png", samplefiles.png() + b"\0" * 5000)])
     assert response.status_code == 413
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(app, database_url, tmp_path):
+    from tests.conftest import make_app
+
+    proxied = make_app(database_url, tmp_path / "instance", PROXY_HOPS=1)
+    client = proxied.test_client()
+
+    def enquiry(address, n):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return _post(client, question=f"Question {n} about the upload button and form.")
+
+    codes = [enquiry("198.51.100.7", i).status_code for i in range(6)]
+    assert codes[:5] == [302] * 5 and codes[5] == 429
+    assert enquiry("203.0.113.9", 6).status_code == 302  # another client is not locked out
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_evades_no_limit(client):
+    codes = []
+    for i in range(6):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{i}"
+        codes.append(_post(client, question=f"Question {i} about the upload form.").status_code)
+    assert codes[:5] == [302] * 5 and codes[5] == 429
