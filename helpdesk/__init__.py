@@ -60,10 +60,11 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.enquiry.views import bp as enquiry_bp
     from helpdesk.reports.views import bp as reports_bp
-    from helpdesk.security import init_security
+    from helpdesk.security import bound_route_ids, init_security
     from helpdesk.templating import init_templating
     from helpdesk.tickets.views import bp as tickets_bp
 
+    bound_route_ids(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(admin_bp)

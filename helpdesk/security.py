@@ -1,9 +1,14 @@
-"""Security headers on every response."""
+"""Security headers on every response; ids in URLs bounded to what the database can hold."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
+
+from helpdesk.models.types import MAX_ROW_ID
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -25,3 +30,16 @@ def init_security(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in a route: a number past the row-id range matches nothing (404)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def bound_route_ids(app: Flask) -> None:
+    """Make every ``<int:...>`` of the routes registered after this a bounded row id."""
+    app.url_map.converters["int"] = RowIdConverter

@@ -52,6 +52,7 @@ from helpdesk.models import (
     RoutingRule,
     User,
 )
+from helpdesk.models.types import row_id
 from helpdesk.sla.policy import PRIORITIES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -541,7 +542,7 @@ def canned_delete(answer_id: int) -> Response:
 @admin_only
 def quarantine() -> str:
     """Refused attachments, newest first."""
-    before = request.args.get("before", type=int)
+    before = row_id(request.args.get("before", 0, type=int))
     rows = db.session.execute(queries.quarantine(before)).all()
     items = [(a, m, d.name if d is not None else "—") for a, m, d in rows]
     older = None

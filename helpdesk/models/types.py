@@ -9,6 +9,15 @@ from typing import Any
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
+# Row ids are INTEGER columns: PostgreSQL's INTEGER ends here (SQLite's at 2**63 - 1). A larger
+# number from a URL or a form names no row; passing it on would make the database raise.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(value: int) -> int | None:
+    """``value`` if it can be a row id, else None (nothing has that id)."""
+    return value if 0 < value <= MAX_ROW_ID else None
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always gives them back aware (SQLite included)."""

@@ -24,6 +24,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.presence import TicketPresence
+from helpdesk.models.types import row_id
 from helpdesk.tickets.workflow import FINISHED, TicketStatus
 
 PAGE_SIZE = 50
@@ -84,6 +85,8 @@ class Cursor:
                 else datetime.fromtimestamp(int(due_part) / 1_000_000, tz=UTC)
             )
         except (ValueError, OverflowError, OSError):
+            return None
+        if row_id(ticket_id) is None:
             return None
         return cls(due, ticket_id)
 

@@ -31,6 +31,7 @@ from helpdesk.access import can_work_desk, readable_desks, scope_tickets, ticket
 from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, Desk, Direction, Message, Priority, Ticket, User
+from helpdesk.models.types import row_id
 from helpdesk.sla import BusinessCalendar
 from helpdesk.stores import stores
 from helpdesk.tickets import presence, queries, search, services
@@ -217,14 +218,23 @@ def _language_filter(value: str | None) -> str | None:
     return value or None
 
 
+def _assignee_filter(value: str) -> int | None:
+    if value == "me":
+        return int(current_user.id)
+    if not value.isdigit():
+        return None
+    user_id = row_id(int(value))
+    if user_id is None:
+        raise ValueError(f"no user has the id {value}")
+    return user_id
+
+
 def _filters(form: QueueFilterForm) -> queries.QueueFilters:
     assignee = form.assignee.data or ""
     return queries.QueueFilters(
         status=TicketStatus(form.status.data) if form.status.data else None,
         priority=Priority(form.priority.data) if form.priority.data else None,
-        assignee_id=current_user.id
-        if assignee == "me"
-        else (int(assignee) if assignee.isdigit() else None),
+        assignee_id=_assignee_filter(assignee),
         unassigned=assignee == "none",
         language=_language_filter(form.language.data),
         awaiting_information=bool(form.awaiting.data),
@@ -325,7 +335,7 @@ def bulk() -> Response:
     )
     if not form.validate_on_submit():
         abort(400)
-    ids = form.ticket_ids.data or []
+    ids = [i for i in form.ticket_ids.data or [] if row_id(i) is not None]
     tickets = db.session.scalars(
         scope_tickets(select(Ticket).where(Ticket.id.in_(ids)), current_user)
     ).all()

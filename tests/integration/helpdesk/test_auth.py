@@ -172,9 +172,7 @@ def test_a_deactivated_account_costs_a_password_check_like_any_other(client, mak
 
     checked = []
     real = services.verify_password
-    monkeypatch.setattr(
-        services, "verify_password", lambda h, p: checked.append(h) or real(h, p)
-    )
+    monkeypatch.setattr(services, "verify_password", lambda h, p: checked.append(h) or real(h, p))
     user = make.user(active=False)
     assert services.check_credentials(user.email, PASSWORD) is None
     assert checked == [user.password_hash]
