@@ -169,7 +169,7 @@ def _fill_paths(settings: dict[str, Any]) -> None:
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
 
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
 
 
 def instance_secret_key(instance: Path) -> str:
