@@ -55,6 +55,7 @@ LABELS: dict[str, str] = {
     "mail.follow_up": "Requester replied by mail",
     "mail.bounce": "Delivery failure received",
     "mail.refused": "Mail refused (forbidden attachment)",
+    "attachment.renamed": "Attachment name shown without hidden characters",
     "web.received": "Web form received",
     "sla.near": "SLA due soon",
     "sla.breached": "SLA breached",

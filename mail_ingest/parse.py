@@ -38,6 +38,7 @@ from urllib.parse import unquote
 import nh3
 
 from mail_ingest import mimetree
+from mail_ingest.filenames import shown_name
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,16 @@ class ParsedAttachment:
     # The content's SHA-256 (hex), its key in the stores: worked out where the message is
     # parsed (a worker process, usually), so the process that stores the file need not.
     sha256: str = ""
+    # The name as the sender wrote it, when ``filename`` had to lose characters that disguise
+    # it (see mail_ingest.filenames); kept for the audit.
+    original_filename: str | None = None
 
     def __post_init__(self) -> None:
         if self.content and not self.sha256:
             object.__setattr__(self, "sha256", hashlib.sha256(self.content).hexdigest())
+        if self.filename is not None and shown_name(self.filename) != self.filename:
+            object.__setattr__(self, "original_filename", self.filename)
+            object.__setattr__(self, "filename", shown_name(self.filename) or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -797,10 +804,7 @@ def _walk_rfc822(part: Message, state: _Walk, depth: int) -> None:
 def _as_forwarded(att: ParsedAttachment) -> ParsedAttachment:
     if att.origin != ORIGIN_MESSAGE:
         return att
-    return ParsedAttachment(
-        att.filename, att.declared_type, att.content, att.inline, att.content_id,
-        ORIGIN_FORWARDED, att.size, att.omitted, att.sha256,
-    )  # fmt: skip
+    return replace(att, origin=ORIGIN_FORWARDED)
 
 
 def _safe_stem(subject: str) -> str:

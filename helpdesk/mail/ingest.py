@@ -536,6 +536,10 @@ class IngestBatch:
         )
         stored = analysis.stored_attachments
         message.attachments = [_attachment_row(item, stored) for item in judged]
+        for item in judged:
+            if item.attachment.original_filename is not None:
+                name = item.attachment.filename or ""
+                services.record_renamed(ticket, item.attachment.original_filename, name)
         db.session.add(message)
         if ticket is not None:
             self._thread(analysis, ticket)

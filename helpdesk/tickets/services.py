@@ -30,6 +30,7 @@ from helpdesk.tickets.numbers import next_ticket_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.environment import normalise_environment
 from mail_ingest.fields import RequiredFields, merge
+from mail_ingest.filenames import shown_name
 from mail_ingest.policy import REASON_TEXT, Verdict, judge
 
 
@@ -179,11 +180,18 @@ class ServiceError(ValueError):
 
 @dataclass(frozen=True)
 class Upload:
-    """A file attached by an agent (reply, note) or a requester (the web form)."""
+    """A file attached by an agent (reply, note) or a requester (the web form); ``filename`` is
+    the name as shown, ``original_filename`` the one given when that had to be cleaned."""
 
     filename: str
     content: bytes
     content_type: str = "application/octet-stream"
+    original_filename: str | None = None
+
+    def __post_init__(self) -> None:
+        if shown_name(self.filename) != self.filename:
+            object.__setattr__(self, "original_filename", self.filename)
+            object.__setattr__(self, "filename", shown_name(self.filename))
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,8 @@ def store_uploads(
     from helpdesk.stores import stores
 
     for upload, verdict in judged:
+        if upload.original_filename is not None:
+            record_renamed(message.ticket, upload.original_filename, upload.filename)
         key = stores().attachments.put(upload.content)
         message.attachments.append(
             Attachment(
@@ -261,6 +271,12 @@ def store_uploads(
                 origin=origin,
             )
         )
+
+
+def record_renamed(ticket: Ticket | None, original: str, shown: str) -> None:
+    """Keep in the audit the name a file was given, when it is shown without the characters
+    that disguised it."""
+    audit.record("attachment.renamed", ticket, None, original=original, shown=shown)
 
 
 def _require_open(ticket: Ticket) -> None:

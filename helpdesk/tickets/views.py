@@ -51,6 +51,7 @@ from helpdesk.tickets.forms import (
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
+from mail_ingest.filenames import revealed
 from mail_ingest.parse import sanitize_html
 from mail_ingest.policy import REASON_TEXT
 from mail_ingest.quoting import split_quoted
@@ -463,7 +464,7 @@ def _history_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
         if {"old", "new"} <= detail.keys():
             old, new = (detail.pop(k) for k in ("old", "new"))
             shown.append(" → ".join("—" if v is None else words[str(v)] for v in (old, new)))
-        shown += [f"{k}: {v}" for k, v in detail.items()]
+        shown += [f"{k}: {revealed(str(v))}" for k, v in detail.items()]
         what = f"{words[event.action]} {', '.join(shown)}".strip()
         rows.append((time_label(event.created_at, tz), actor or _("system"), what))
     return rows

@@ -73,3 +73,46 @@ def test_hostile_mail_renders_inert(db_session, frozen_now, make, login_as, clie
     assert "hello <b>desk</b>" in html and 'href="https://example.org/ok"' in html
     csp = response.headers["Content-Security-Policy"]
     assert "sandbox" in csp and "default-src 'none'" in csp and "allow-scripts" not in csp
+
+
+DISGUISED = "invoice\u202efdp.txt"  # shows as "invoicetxt.pdf" where the override works
+
+
+def test_a_disguised_file_name_is_shown_plainly_and_kept_in_the_audit(
+    db_session, frozen_now, make, login_as, client
+):
+    from helpdesk.models import AuditEvent, Desk, Mailbox, Role
+
+    seed_demo()
+    msg = EmailMessage()
+    msg["From"] = "Mallory <mallory@example.org>"
+    msg["To"] = "helpdesk@support.example.test"
+    msg["Subject"] = "Invoice"
+    msg["Message-ID"] = "<disguised@example.org>"
+    msg.set_content(COMPLETE_EN)
+    msg.add_attachment(
+        b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf", filename=DISGUISED
+    )
+    mailbox = db_session.scalar(select(Mailbox).where(Mailbox.name == "system"))
+    outcome = ingest_raw(msg.as_bytes(), mailbox=mailbox)
+    desk = db_session.scalar(select(Desk).where(Desk.slug == "system"))
+    login_as(make.user(Role.AGENT, desks=[desk]))
+
+    page = client.get(f"/tickets/{outcome.ticket_id}").get_data(as_text=True)
+    assert "invoicefdp.txt" in page and "\u202e" not in page
+    assert "original: invoice&lt;U+202E&gt;fdp.txt" in page  # the history shows what was sent
+    events = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "attachment.renamed")
+    ).all()
+    assert [(e.ticket_id, e.detail) for e in events] == [
+        (outcome.ticket_id, {"original": DISGUISED, "shown": "invoicefdp.txt"})
+    ]
+
+
+def test_a_disguised_upload_name_is_cleaned_too():
+    from helpdesk.tickets.services import Upload
+
+    upload = Upload("photo\u2066\u202egnp.js", b"x")
+    assert upload.filename == "photognp.js"
+    assert upload.original_filename == "photo\u2066\u202egnp.js"
+    assert Upload("plain.txt", b"x").original_filename is None
