@@ -35,6 +35,9 @@ class DefaultConfig:
     RAW_STORE_PATH: str | None = None  # default: <INSTANCE_PATH>/store/raw
     ATTACHMENT_STORE_PATH: str | None = None  # default: <INSTANCE_PATH>/store/attachments
     QUARANTINE_STORE_PATH: str | None = None  # default: <INSTANCE_PATH>/store/quarantine
+    # Development: `flask serve` catches outgoing mail on SMTP_HOST:SMTP_PORT into this Maildir
+    # (default <INSTANCE_PATH>/captured-mail), shown to admins at /admin/captured-mail.
+    MAIL_CAPTURE_PATH: str | None = None
     TIMEZONE = "Asia/Tokyo"
     # Where people reach the app; links in mails (weekly report, SLA digest) start with it.
     BASE_URL = "http://127.0.0.1:5000"
@@ -166,6 +169,8 @@ def _fill_paths(settings: dict[str, Any]) -> None:
     ):
         if not settings[key]:
             settings[key] = str(instance / "store" / folder)
+    if settings["ENV"] == "development" and not settings["MAIL_CAPTURE_PATH"]:
+        settings["MAIL_CAPTURE_PATH"] = str(instance / "captured-mail")
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
 
 

@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from helpdesk import devmail
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.enquiry.views import bp as enquiry_bp
@@ -70,6 +71,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(enquiry_bp)
+    if devmail.enabled(app.config):
+        from helpdesk.devmail.views import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
     init_templating(app)
     init_security(app)
 

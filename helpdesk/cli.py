@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -82,9 +84,18 @@ def serve_command(host: str, port: int) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from helpdesk import devmail
     from helpdesk.scheduler import start_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if devmail.enabled(app.config):
+        folder = Path(app.config["MAIL_CAPTURE_PATH"])
+        smtp = (app.config["SMTP_HOST"], int(app.config["SMTP_PORT"]))
+        if devmail.start_capture(folder, *smtp) is not None:
+            click.echo(
+                f"outgoing mail is caught on {smtp[0]}:{smtp[1]}, not sent: read it at "
+                f"http://{host}:{port}/admin/captured-mail/"
+            )
     if app.config["SCHEDULER_ENABLED"]:
         start_scheduler(app)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl+C stops)")
