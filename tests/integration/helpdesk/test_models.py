@@ -129,7 +129,7 @@ def test_naive_datetime_is_refused(db_session, make):
 
 def test_refused_attachment_keeps_its_facts_without_a_stored_copy(db_session, make):
     desk = make.desk()
-    message = Message(direction=Direction.INBOUND, message_id="r@x", refused=True)
+    message = Message(direction=Direction.INBOUND, message_id="r@x", refused=True, desk_id=desk.id)
     message.attachments.append(
         Attachment(
             filename="invoice.pdf.exe",
@@ -146,7 +146,13 @@ def test_refused_attachment_keeps_its_facts_without_a_stored_copy(db_session, ma
     db_session.flush()
     stored = db_session.scalars(select(Attachment).where(Attachment.message_id == message.id)).one()
     assert stored.allowed is False and stored.storage_key is None
-    assert desk.id is not None
+    assert (stored.filename, stored.reason, stored.detected_type, stored.size) == (
+        "invoice.pdf.exe",
+        "executable_content",
+        "application/x-dosexec",
+        1234,
+    )
+    assert stored.message.desk_id == desk.id and stored.message.refused is True
 
 
 def test_desk_defaults(db_session, make):

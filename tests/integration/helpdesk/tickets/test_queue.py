@@ -37,7 +37,14 @@ def queue(staff, enquiry, make, db_session):
     done.status = TicketStatus.CLOSED
     fresh.assignee = staff.agent
     db_session.flush()
-    return {"late": late, "soon": soon, "fresh": fresh, "waiting": waiting, "other": other}
+    return {
+        "late": late,
+        "soon": soon,
+        "fresh": fresh,
+        "waiting": waiting,
+        "other": other,
+        "done": done,
+    }
 
 
 def test_queue_is_ordered_by_due_time_with_no_due_time_last(queue, login_as, client, staff):
@@ -65,7 +72,7 @@ def test_filters(queue, login_as, client, staff):
     assert queue["fresh"].number not in unassigned and len(unassigned) == 3
     awaiting = client.get("/?awaiting=y").get_data(as_text=True)
     assert _numbers(awaiting) == [queue["waiting"].number]
-    assert _numbers(client.get("/?status=closed").get_data(as_text=True)) != []
+    assert _numbers(client.get("/?status=closed").get_data(as_text=True)) == [queue["done"].number]
     assert client.get("/?status=bogus").status_code == 400
     assert client.get("/?language=xx").status_code == 400
 
