@@ -5,7 +5,6 @@ from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from helpdesk import outbox
 from helpdesk.mail.ingest import ingest_raw
@@ -177,26 +176,6 @@ def test_a_copy_of_our_own_reply_is_a_copy_not_an_enquiry(demo, db_session):
     (repeat,) = db_session.scalars(select(MessageRepeat)).all()
     assert repeat.message_id == ack.message_row_id
     assert _count(db_session, Ticket) == 1
-
-
-def test_a_message_of_a_mailbox_is_unique_by_message_id_and_content(demo, db_session):
-    """What keeps two processes from both storing one message: the same Message-ID and
-    content twice in a mailbox is refused; another content with that Message-ID is not."""
-    _, mailboxes = demo
-
-    def row(content):
-        return Message(
-            mailbox_id=mailboxes["system"].id,
-            direction=Direction.INBOUND,
-            message_id="same@example.jp",
-            content_sha256=content,
-        )
-
-    db_session.add_all([row("a" * 64), row("b" * 64)])
-    db_session.flush()
-    with pytest.raises(IntegrityError), db_session.begin_nested():
-        db_session.add(row("a" * 64))
-        db_session.flush()
 
 
 def test_message_without_message_id_is_recognised_by_its_bytes(demo, db_session):
