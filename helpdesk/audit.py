@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
+
 from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, Ticket, User
@@ -52,13 +54,18 @@ class EventRows:
         """Insert the rows kept so far, in the order they were recorded."""
         if not self._rows:
             return
-        if any(ticket is not None and ticket.id is None for ticket, _ in self._rows):
-            db.session.flush()  # the tickets they name get their keys
+        if any(ticket is not None and _unwritten(ticket) for ticket, _ in self._rows):
+            db.session.flush()  # the tickets they name are written (and get their keys)
         db.session.connection().execute(
             AuditEvent.__table__.insert(),
             [{"ticket_id": t.id if t is not None else None, **v} for t, v in self._rows],
         )
         self._rows.clear()
+
+
+def _unwritten(ticket: Ticket) -> bool:
+    """Not in the database yet: a batch's rows are numbered before they are written."""
+    return ticket.id is None or inspect(ticket).pending
 
 
 @contextmanager

@@ -13,6 +13,9 @@ tracking pixels and remote content.
 When ``max_bytes`` is given and the raw message is larger, only its first ``max_bytes`` bytes
 are parsed: headers and the text found there are kept, attachments seen there are listed with
 an estimated size and ``omitted=True`` but no content, and parts past the cut are not listed.
+
+``ParsedMessage.content_sha256`` tells whether two messages say the same thing, whatever their
+bytes: see ``content_digest`` for what it covers.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import html as html_lib
 import logging
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
@@ -95,6 +98,8 @@ class ParsedMessage:
 
     sha256: str
     ok: bool
+    # What the message says (see ``content_digest``), whatever headers relays gave its bytes.
+    content_sha256: str = ""
     message_id: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
@@ -897,6 +902,70 @@ def _tnef(part: Message, filename: str | None, state: _Walk, origin: str) -> Non
 
 
 # --------------------------------------------------------------------------------------------
+# What the message says
+# --------------------------------------------------------------------------------------------
+
+CONTENT_DIGEST_VERSION = 1
+
+
+def content_digest(
+    subject: str,
+    texts: Sequence[str],
+    htmls: Sequence[str],
+    attachments: Sequence[ParsedAttachment],
+    whole_body: str = "",
+) -> str:
+    """The SHA-256 (hex) of what a message says: two copies of one message have the same one
+    however they travelled, and two messages that say different things differ.
+
+    It covers, decoded: the subject, each plain-text and each HTML body part in order, and each
+    attachment (forwarded messages and winmail.dat contents included) by its file name and its
+    content's SHA-256. Transfer encodings and charsets do not count (a relay that re-encodes
+    8-bit mail as quoted-printable changes no text), nor line endings, spaces at the ends of
+    lines or blank lines at the end of a part (mbox tools and relays add and drop them).
+
+    No other header counts: relays add Received, Return-Path, Delivered-To, DKIM and spam
+    verdict headers, and a copy sent to two addresses differs in them, yet it is one message;
+    the From and Date of a form mailer or a resend say nothing about what was asked. The
+    subject counts because it is the sender's own words: on a mobile phone often the only ones.
+
+    A message past the size limit is read only in part, and where the cut falls depends on
+    the headers in front: give ``whole_body``, the SHA-256 of its body as raw bytes (which
+    relays leave alone), and that stands for the parts.
+    """
+    digest = hashlib.sha256(f"helpdesk content {CONTENT_DIGEST_VERSION}".encode())
+
+    def add(kind: str, value: str) -> None:  # each piece named and sized: none runs into the next
+        data = value.encode("utf-8", "surrogatepass")
+        digest.update(f"\0{kind} {len(data)}\0".encode())
+        digest.update(data)
+
+    add("subject", " ".join(subject.split()))
+    if whole_body:
+        add("body", whole_body)
+        return digest.hexdigest()
+    for text in texts:
+        add("text", _content_lines(text))
+    for markup in htmls:
+        add("html", _content_lines(markup))
+    for item in attachments:
+        add("file", item.filename or "")
+        add("sha256", item.sha256)
+    return digest.hexdigest()
+
+
+def body_sha256(raw: bytes) -> str:
+    """The SHA-256 of a raw message's body: the bytes after its header block."""
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := raw.find(sep)) >= 0]
+    return hashlib.sha256(raw[min(ends) :] if ends else b"").hexdigest()
+
+
+def _content_lines(text: str) -> str:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).rstrip("\n")
+
+
+# --------------------------------------------------------------------------------------------
 # The message
 # --------------------------------------------------------------------------------------------
 
@@ -997,6 +1066,13 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
     return ParsedMessage(
         sha256=digest,
         ok=_understood(headers),
+        content_sha256=content_digest(
+            subject,
+            state.texts,
+            state.htmls,
+            attachments,
+            whole_body=body_sha256(raw) if oversized else "",
+        ),
         message_id=normalize_message_id(headers.text("message-id")),
         in_reply_to=normalize_message_id(headers.text("in-reply-to")),
         references=_message_ids(headers.text("references")),

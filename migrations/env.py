@@ -88,16 +88,41 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         conf_args.setdefault("compare_type", True)
-        conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
+        conf_args.setdefault("render_as_batch", sqlite)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        if sqlite:
+            # Batch mode copies a table and drops the old one; with foreign keys on, that DROP
+            # deletes every row first and the deletions cascade (a message's attachments).
+            _sqlite_foreign_keys(connection, False)
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection, enforce):
+    """Turn SQLite's foreign keys on or off: only outside a transaction, where the engine's
+    BEGIN is not sent, so on the DB-API connection; back on, check that every key holds.
+    Each migration has committed its own transaction by then (SQLite has no transactional
+    DDL in Alembic's terms): what is left open holds nothing to keep."""
+    connection.rollback()
+    raw = connection.connection.driver_connection
+    if enforce:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
+    raw.execute(f"PRAGMA foreign_keys={'ON' if enforce else 'OFF'}")
+    if raw.execute("PRAGMA foreign_keys").fetchone()[0] != int(enforce):
+        raise RuntimeError("SQLite foreign keys could not be switched")
 
 
 if context.is_offline_mode():

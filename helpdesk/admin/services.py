@@ -23,6 +23,7 @@ from helpdesk.models import (
     IngestFailure,
     Mailbox,
     Message,
+    MessageRepeat,
     Role,
     RoutingRule,
     User,
@@ -418,6 +419,15 @@ def failure_file(failure: IngestFailure, actor: User) -> Path | None:
     audit.record("admin.failure_downloaded", actor=actor, failure_id=failure.id)
     db.session.flush()
     return stores().raw.path(failure.raw_sha256)
+
+
+def repeat_file(repeat: MessageRepeat, actor: User) -> Path | None:
+    """The stored raw bytes of another copy of a message, audited."""
+    if not stores().raw.exists(repeat.raw_sha256):
+        return None
+    audit.record("admin.repeat_downloaded", actor=actor, repeat_id=repeat.id)
+    db.session.flush()
+    return stores().raw.path(repeat.raw_sha256)
 
 
 def retry(failure: IngestFailure, actor: User) -> str:

@@ -48,6 +48,7 @@ from helpdesk.models import (
     Desk,
     IngestFailure,
     Mailbox,
+    MessageRepeat,
     Role,
     RoutingRule,
     User,
@@ -563,6 +564,18 @@ def quarantine_raw(attachment_id: int) -> Response:
         abort(404)
     db.session.commit()
     return _download(path, f"quarantined-message-{attachment.message_id}.eml")
+
+
+@bp.route("/repeats/<int:repeat_id>/raw")
+@admin_only
+def repeat_raw(repeat_id: int) -> Response:
+    """The raw bytes of another copy of a stored message (shown on its ticket), inert."""
+    repeat = db.get_or_404(MessageRepeat, repeat_id)
+    path = services.repeat_file(repeat, _actor())
+    if path is None:
+        abort(404)
+    db.session.commit()
+    return _download(path, f"message-{repeat.message_id}-copy-{repeat.id}.eml")
 
 
 @bp.route("/failures")

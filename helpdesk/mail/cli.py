@@ -22,6 +22,7 @@ from helpdesk.stores import stores
 mail = AppGroup("mail", help="Mail in and out: poll, import, failures, outbox.")
 
 IMPORT_COMMIT_EVERY = 100
+REUSED = "same ID, different content (kept)"
 
 
 @mail.command("poll")
@@ -82,15 +83,19 @@ def import_command(path: Path, name: str | None, no_replies: bool) -> None:
         if target is None:
             raise click.BadParameter(f"no mailbox called {name!r}", param_hint="--mailbox")
     counts: Counter[str] = Counter()
+    reused = 0
     for index, (label, raw) in enumerate(read_messages(path), start=1):
         outcome = store_one(raw, target, None, dated_by_header=True, replies=not no_replies)
-        counts[outcome] += 1
-        click.echo(f"{outcome:10} {label}")
+        counts[outcome.kind] += 1
+        reused += outcome.reused_message_id
+        note = f" ({REUSED})" if outcome.reused_message_id else ""
+        click.echo(f"{outcome.kind:10} {label}{note}")
         if index % IMPORT_COMMIT_EVERY == 0:
             db.session.commit()
     db.session.commit()
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no messages found"
     click.echo(f"imported from {path}: {summary}")
+    click.echo(f"duplicates: identical {counts['duplicate']}, {REUSED} {reused}")
 
 
 def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -152,7 +157,7 @@ def retry_failure(failure: IngestFailure) -> str:
     failure.resolved = True  # an open failure of the same bytes would count as a duplicate
     failure.retried_at = clock.now()
     db.session.flush()
-    outcome = store_one(raw, target, failure.uid)
+    outcome = store_one(raw, target, failure.uid).kind
     if outcome == "failed":
         failure.resolved = False
     return outcome

@@ -7,6 +7,15 @@ bytes are already stored, the tickets its replies point at and how many automati
 sender had in the last hour. It keeps these up to date as the batch goes, so a duplicate later in
 the batch is caught and a reply later in the batch threads onto a ticket opened earlier in it.
 
+A message is a duplicate when its very bytes are stored already, or when its mailbox holds a
+message with the same Message-ID that says the same thing (its content digest, see
+``mail_ingest.parse.content_digest``): a second delivery of it, whose relays added other
+headers. Such a copy is recorded against the message it repeats (``MessageRepeat``) and nothing
+else is made of it. The same Message-ID with other content is a new message that reuses the ID:
+it is stored as any other, flagged ``message_id_reused``. A message without a Message-ID is
+known by its bytes alone. The raw bytes of every message, duplicates included, go to the raw
+store.
+
 Messages are usually analysed (parsed, routed, their attachments inspected) in worker
 processes before they reach here (``mail_ingest.workers``); a batch of one analyses in-process.
 Rows are flushed when the ticket services need ids; at the end of a batch, on SQLite, the new
@@ -39,6 +48,7 @@ from helpdesk.models import (
     IngestFailure,
     Mailbox,
     Message,
+    MessageRepeat,
     Ticket,
     TicketCounter,
 )
@@ -47,6 +57,7 @@ from helpdesk.stores import stores
 from helpdesk.tickets import services
 from helpdesk.tickets.numbers import find_numbers, format_number
 from helpdesk.tickets.workflow import TicketStatus
+from mail_ingest.parse import parse_message
 from mail_ingest.pipeline import Analysis, JudgedAttachment, judge_attachments
 from mail_ingest.policy import Verdict
 from mail_ingest.routing import Rule
@@ -65,9 +76,14 @@ class UnreadableMessage(ValueError):
 class Outcome:
     """What became of one message (the rows' ids are known once the session is flushed)."""
 
-    kind: str  # new_ticket | follow_up | refused | bounce | duplicate
+    kind: str  # new_ticket | follow_up | refused | bounce | duplicate | failed
     ticket: Ticket | None = None
     message: Message | None = None
+
+    @property
+    def reused_message_id(self) -> bool:
+        """The message was kept though its mailbox holds another with its Message-ID."""
+        return self.message is not None and self.message.message_id_reused
 
     @property
     def ticket_id(self) -> int | None:
@@ -221,8 +237,14 @@ class IngestBatch:
         self.max_attachment_bytes: int = config["MAX_ATTACHMENT_BYTES"]
         self.reply_limit: int = config["AUTOREPLY_LIMIT_PER_HOUR"]
         self.arrival_max_age = timedelta(hours=config["MAIL_ARRIVAL_MAX_AGE_HOURS"])
-        self.stored_ids: set[str] = set()
-        self.stored_bytes: set[str] = set()
+        # Message-ID: {content digest: its message (the row's id if stored before the batch)};
+        # a digest of None is a row stored before digests were kept, worked out when needed.
+        self.stored_ids: dict[str, dict[str | None, Message | int]] = {}
+        self.undigested: dict[int, str] = {}  # those rows' raw bytes' digests, by id
+        # Message-ID: the row of a message made here (a reply, a note, a web enquiry), which
+        # has no raw bytes: mail that carries its Message-ID is a copy of it.
+        self.own_ids: dict[str, int] = {}
+        self.stored_bytes: set[str] = set()  # raw bytes' digests: messages, copies, failures
         self.stored_threads: dict[str, tuple[int, int]] = {}  # Message-ID: (row id, ticket id)
         self.batch_threads: dict[str, tuple[int, Ticket]] = {}  # the same for this batch's rows
         self.numbered: dict[str, Ticket] = {}
@@ -264,14 +286,28 @@ class IngestBatch:
             else Message.mailbox_id == self.mailbox_id
         )
         for chunk in _chunks(message_ids):
-            self.stored_ids.update(
-                db.session.scalars(
-                    select(Message.message_id).where(same_mailbox, Message.message_id.in_(chunk))
-                )
+            rows = db.session.execute(
+                select(Message.message_id, Message.content_sha256, Message.id, Message.raw_sha256)
+                .where(same_mailbox, Message.message_id.in_(chunk))
+                .order_by(Message.id)
             )
+            for message_id, content, row_id, raw_sha256 in rows:
+                if message_id is None:
+                    continue  # the query asks for none; this tells the type checker so
+                if raw_sha256 is None:
+                    self.own_ids.setdefault(message_id, row_id)
+                    continue
+                self.stored_ids.setdefault(message_id, {}).setdefault(content, row_id)
+                if content is None:
+                    self.undigested[row_id] = raw_sha256
         for chunk in _chunks(digests):
             self.stored_bytes.update(
                 db.session.scalars(select(Message.raw_sha256).where(Message.raw_sha256.in_(chunk)))
+            )
+            self.stored_bytes.update(
+                db.session.scalars(
+                    select(MessageRepeat.raw_sha256).where(MessageRepeat.raw_sha256.in_(chunk))
+                )
             )
             self.stored_bytes.update(
                 db.session.scalars(
@@ -326,18 +362,22 @@ class IngestBatch:
         not mail. ``arrived`` is when the mail server received it (IMAP INTERNALDATE; ignored
         when missing or later than ``at``): the message row's received time, and a new
         ticket's opening and SLA start unless older than MAIL_ARRIVAL_MAX_AGE_HOURS."""
-        if self.already_stored(analysis):
-            return Outcome("duplicate")
+        parsed = analysis.parsed
+        if parsed.sha256 in self.stored_bytes:
+            return Outcome("duplicate")  # these very bytes: read again, or imported again
         if self.raw_stored:
-            stores().raw.note_written(analysis.parsed.sha256)
+            stores().raw.note_written(parsed.sha256)
         else:
-            stores().raw.put(raw, sync=False, key=analysis.parsed.sha256)
-        self.stored_ids.add(analysis.message_id)
-        self.stored_bytes.add(analysis.parsed.sha256)
-        if not analysis.parsed.ok:
-            raise UnreadableMessage("; ".join(analysis.parsed.errors) or "not an email message")
+            stores().raw.put(raw, sync=False, key=parsed.sha256)
+        self.stored_bytes.add(parsed.sha256)
+        if not parsed.ok:
+            raise UnreadableMessage("; ".join(parsed.errors) or "not an email message")
         received = arrived if arrived is not None and arrived < at else at
-        if analysis.parsed.is_bounce:
+        repeated = self.same_message(analysis)
+        if repeated is not None:
+            self._record_repeat(repeated, analysis, uid, at, received)
+            return Outcome("duplicate")
+        if parsed.is_bounce:
             return self._file_bounce(analysis, uid, at, received)
         ticket = self.find_thread(analysis)
         if ticket is not None and ticket.status is not TicketStatus.CLOSED:
@@ -347,9 +387,61 @@ class IngestBatch:
         opened = received if at - received <= self.arrival_max_age else at
         return self._new_enquiry(raw, analysis, uid, at, received, opened, previous=ticket)
 
-    def already_stored(self, analysis: Analysis) -> bool:
-        """Same Message-ID in this mailbox, or the same bytes (stored or failed), is in."""
-        return analysis.message_id in self.stored_ids or analysis.parsed.sha256 in self.stored_bytes
+    def same_message(self, analysis: Analysis) -> Message | int | None:
+        """The stored message (or its row's id) of this mailbox with the same Message-ID and
+        the same content, if there is one; or the message made here with that Message-ID."""
+        if analysis.message_id in self.own_ids:
+            return self.own_ids[analysis.message_id]
+        known = self.stored_ids.get(analysis.message_id)
+        if not known:
+            return None
+        if None in known:
+            self._work_out_contents(known)
+        return known.get(analysis.parsed.content_sha256)
+
+    def _work_out_contents(self, known: dict[str | None, Message | int]) -> None:
+        """Give rows stored before content digests were kept theirs, from their raw bytes (as
+        this batch would parse them), and write it on the row; an unreadable one keeps None."""
+        row_id = known.pop(None)
+        assert isinstance(row_id, int)  # only rows stored before the batch lack a digest
+        try:
+            raw = stores().raw.get(self.undigested[row_id])
+        except (OSError, ValueError) as exc:
+            log.warning("message %s: raw bytes unreadable (%s); taken as different", row_id, exc)
+            known.setdefault("", row_id)  # still a message with this Message-ID
+            return
+        content = parse_message(raw, max_bytes=self.max_message_bytes).content_sha256
+        known.setdefault(content, row_id)
+        # Core, on the connection: an ORM statement would flush the batch's rows so far.
+        db.session.connection().execute(
+            update(Message.__table__)
+            .where(Message.__table__.c.id == row_id)
+            .values(content_sha256=content)
+        )
+
+    def _record_repeat(
+        self,
+        original: Message | int,
+        analysis: Analysis,
+        uid: int | None,
+        at: datetime,
+        received: datetime,
+    ) -> None:
+        """Another copy of a stored message (other bytes, same Message-ID and content): kept
+        against it, so an admin sees how often and whence it came."""
+        repeat = MessageRepeat(
+            raw_sha256=analysis.parsed.sha256,
+            mailbox_id=self.mailbox_id,
+            imap_uid=uid,
+            received_at=received,
+            created_at=at,
+        )
+        if isinstance(original, Message):
+            repeat.message = original
+        else:
+            repeat.message_id = original
+        db.session.add(repeat)
+        log.info("message %s came again (uid=%s): recorded as a repeat", analysis.message_id, uid)
 
     def find_thread(self, analysis: Analysis) -> Ticket | None:
         """The ticket a message belongs to: by number in the subject, else by its references."""
@@ -489,8 +581,11 @@ class IngestBatch:
         parsed = analysis.parsed
         ticket_id = None
         if parsed.bounced_message_id:
-            ticket_id = db.session.scalar(
-                select(Message.ticket_id).where(Message.message_id == parsed.bounced_message_id)
+            ticket_id = db.session.scalar(  # the latest, should a sender have reused our ID
+                select(Message.ticket_id)
+                .where(Message.message_id == parsed.bounced_message_id)
+                .order_by(Message.id.desc())
+                .limit(1)
             )
         ticket = db.session.get(Ticket, ticket_id) if ticket_id is not None else None
         message = self._store_message(analysis, uid, at, received, ticket, [])
@@ -513,6 +608,7 @@ class IngestBatch:
         """The inbound message row with its attachments (written at the next flush), received
         by the mail server at ``received`` and stored at ``at``."""
         parsed = analysis.parsed
+        same_id = self.stored_ids.setdefault(analysis.message_id, {})
         message = Message(
             ticket=ticket,
             mailbox_id=self.mailbox_id,
@@ -528,12 +624,15 @@ class IngestBatch:
             text=parsed.text,
             html=parsed.html,
             raw_sha256=parsed.sha256,
+            content_sha256=parsed.content_sha256,
+            message_id_reused=bool(same_id),
             imap_uid=uid,
             auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",
             oversized=parsed.oversized,
             received_at=received,
             created_at=at,
         )
+        same_id[parsed.content_sha256] = message
         stored = analysis.stored_attachments
         message.attachments = [_attachment_row(item, stored) for item in judged]
         for item in judged:

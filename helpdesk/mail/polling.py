@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk import audit, clock
 from helpdesk.extensions import db
-from helpdesk.mail.ingest import IngestBatch, UnreadableMessage, ingest_raw
+from helpdesk.mail.ingest import IngestBatch, Outcome, UnreadableMessage, ingest_raw
 from helpdesk.models import IngestFailure, Mailbox
 from helpdesk.scheduler import leadership_for
 from helpdesk.stores import stores
@@ -134,7 +134,7 @@ def store_batch(
             type(exc).__name__,
             exc,
         )
-    return [store_one(raw, mailbox, uid, arrived.get(uid)) for uid, raw in messages]
+    return [store_one(raw, mailbox, uid, arrived.get(uid)).kind for uid, raw in messages]
 
 
 def _ingest_batch(
@@ -171,12 +171,12 @@ def store_one(
     *,
     dated_by_header: bool = False,
     replies: bool = True,
-) -> str:
-    """Ingest one raw message; on error keep it as a failure. Returns the outcome word.
+) -> Outcome:
+    """Ingest one raw message; on error keep it as a failure (outcome ``failed``).
     ``dated_by_header`` and ``replies``: see ``ingest_raw``."""
     try:
         with db.session.begin_nested():
-            outcome = ingest_raw(
+            return ingest_raw(
                 raw,
                 mailbox=mailbox,
                 uid=uid,
@@ -185,15 +185,15 @@ def store_one(
                 dated_by_header=dated_by_header,
                 replies=replies,
             )
-            return outcome.kind
     except IntegrityError:
-        # Another process stored the same Message-ID first (the unique constraint decides).
+        # Another process stored the same message (Message-ID and content) first: the unique
+        # constraint decides. Its bytes are in the raw store.
         log.info("message uid=%s already stored by another poller", uid)
-        return "duplicate"
+        return Outcome("duplicate")
     except Exception as exc:  # noqa: BLE001 - a bad message must not stop the ones after it
         log.exception("message uid=%s of %s failed", uid, mailbox.name if mailbox else "import")
         record_failure(raw, mailbox, uid, exc)
-        return "failed"
+        return Outcome("failed")
 
 
 def record_failure(

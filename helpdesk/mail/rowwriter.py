@@ -24,12 +24,28 @@ from sqlalchemy.orm.attributes import get_history, instance_state
 from sqlalchemy.sql import ClauseElement
 
 from helpdesk.extensions import db
-from helpdesk.models import Attachment, AuditEvent, Message, OutboxMessage, StatusPeriod, Ticket
+from helpdesk.models import (
+    Attachment,
+    AuditEvent,
+    Message,
+    MessageRepeat,
+    OutboxMessage,
+    StatusPeriod,
+    Ticket,
+)
 from helpdesk.tickets import search
 
 log = logging.getLogger(__name__)
 
-_BATCH_WRITTEN = (Ticket, StatusPeriod, Message, Attachment, OutboxMessage, AuditEvent)
+_BATCH_WRITTEN = (
+    Ticket,
+    StatusPeriod,
+    Message,
+    MessageRepeat,
+    Attachment,
+    OutboxMessage,
+    AuditEvent,
+)
 _NO_LOADS = PassiveFlag.PASSIVE_NO_INITIALIZE
 
 _Rows = dict[InstanceState[Any], None]  # the batch's new rows, in order (a set)

@@ -4,7 +4,7 @@ import helpdesk.models.search  # noqa: E402,F401,I001  (queue partial indexes, t
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.desk import CalendarOverride, CannedAnswer, Desk
 from helpdesk.models.mailbox import IngestFailure, Mailbox, RoutingRule
-from helpdesk.models.message import Attachment, Direction, Message
+from helpdesk.models.message import Attachment, Direction, Message, MessageRepeat
 from helpdesk.models.outbox import OutboxMessage, OutboxStatus
 from helpdesk.models.presence import TicketPresence
 from helpdesk.models.scheduler import SchedulerLease
@@ -28,6 +28,7 @@ __all__ = [
     "IngestFailure",
     "Mailbox",
     "Message",
+    "MessageRepeat",
     "OutboxMessage",
     "OutboxStatus",
     "Priority",

@@ -27,9 +27,16 @@ class Direction(enum.Enum):
 
 
 class Message(db.Model):
-    """One message of a thread; inbound ones point at their raw bytes in the raw store."""
+    """One message of a thread; inbound ones point at their raw bytes in the raw store.
 
-    __table_args__ = (UniqueConstraint("mailbox_id", "message_id"),)
+    An inbound message is the same message as another when it came to the same mailbox with the
+    same Message-ID and says the same thing (``content_sha256``, see
+    ``mail_ingest.parse.content_digest``): the constraint keeps two processes from both
+    storing it. A sender may give two different messages one Message-ID: both are kept, and the
+    later is flagged ``message_id_reused``.
+    """
+
+    __table_args__ = (UniqueConstraint("mailbox_id", "message_id", "content_sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(
@@ -51,6 +58,10 @@ class Message(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str | None] = mapped_column(Text)
     raw_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Inbound only; None on rows stored before it was kept (worked out from the raw bytes when
+    # a message with the same Message-ID comes in).
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    message_id_reused: Mapped[bool] = mapped_column(default=False)
     imap_uid: Mapped[int | None] = mapped_column(BigInteger)
     auto_generated: Mapped[bool] = mapped_column(default=False)
     refused: Mapped[bool] = mapped_column(default=False)
@@ -65,6 +76,24 @@ class Message(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
     )
+
+
+class MessageRepeat(db.Model):
+    """Another copy of a stored inbound message: the same Message-ID and content in the same
+    mailbox, in other bytes (a second delivery, whose relays added their own headers). Nothing
+    is made of it but this record; its bytes are in the raw store."""
+
+    __table_args__ = (UniqueConstraint("message_id", "raw_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailbox.id", ondelete="SET NULL"))
+    imap_uid: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    message: Mapped[Message] = relationship()
 
 
 class Attachment(db.Model):

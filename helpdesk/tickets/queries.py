@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,9 @@ from helpdesk.models import (
     CannedAnswer,
     Desk,
     Direction,
+    Mailbox,
     Message,
+    MessageRepeat,
     Priority,
     Role,
     Ticket,
@@ -182,6 +185,17 @@ def thread(ticket: Ticket) -> Select[tuple[Message]]:
         .where(Message.ticket_id == ticket.id)
         .options(joinedload(Message.attachments), selectinload(Message.author))
         .order_by(Message.received_at, Message.id)
+    )
+
+
+def repeats(message_ids: Sequence[int]) -> Select[tuple[MessageRepeat, str | None]]:
+    """The other copies of these messages that came in (same Message-ID and content, other
+    bytes), in the order they came, with the name of the mailbox each came to."""
+    return (
+        select(MessageRepeat, Mailbox.name)
+        .outerjoin(Mailbox, Mailbox.id == MessageRepeat.mailbox_id)
+        .where(MessageRepeat.message_id.in_(message_ids))
+        .order_by(MessageRepeat.received_at, MessageRepeat.id)
     )
 
 

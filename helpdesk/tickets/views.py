@@ -30,8 +30,22 @@ from helpdesk import clock, i18n
 from helpdesk.access import can_work_desk, readable_desks, scope_tickets, ticket_or_404
 from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
+<<<<<<< HEAD
 from helpdesk.models import Attachment, Desk, Direction, Message, Priority, Ticket, User
 from helpdesk.models.types import row_id
+=======
+from helpdesk.models import (
+    Attachment,
+    Desk,
+    Direction,
+    Message,
+    MessageRepeat,
+    Priority,
+    Role,
+    Ticket,
+    User,
+)
+>>>>>>> msgid-reuse
 from helpdesk.sla import BusinessCalendar
 from helpdesk.stores import stores
 from helpdesk.tickets import presence, queries, search, services
@@ -379,6 +393,15 @@ class AttachmentView:
 
 
 @dataclass(frozen=True)
+class RepeatView:
+    """Another copy of a message that came in (same Message-ID and content), as shown."""
+
+    at: str
+    source: str
+    raw_url: str | None  # for admins
+
+
+@dataclass(frozen=True)
 class MessageView:
     """One message of the thread, ready to show."""
 
@@ -392,6 +415,9 @@ class MessageView:
     quoted: str
     html_url: str | None
     attachments: list[AttachmentView] = field(default_factory=list)
+    # The sender gave an earlier, different message this Message-ID (shown with the ID).
+    reused_message_id: str | None = None
+    repeats: list[RepeatView] = field(default_factory=list)
 
 
 def _size_label(size: int) -> str:
@@ -417,7 +443,30 @@ def _attachment_view(item: Attachment) -> AttachmentView:
     )
 
 
-def _message_view(message: Message, timezone: str) -> MessageView:
+def _repeat_view(repeat: MessageRepeat, mailbox: str | None, timezone: str) -> RepeatView:
+    if repeat.imap_uid is not None:
+        source = f"{mailbox or '—'}, UID {repeat.imap_uid}"
+    else:
+        source = f"{_('imported')} ({mailbox})" if mailbox else _("imported")
+    raw_url = None
+    if current_user.role is Role.ADMIN:
+        raw_url = url_for("admin.repeat_raw", repeat_id=repeat.id)
+    return RepeatView(time_label(repeat.received_at, timezone), source, raw_url)
+
+
+def _repeat_views(messages: Sequence[Message], timezone: str) -> dict[int, list[RepeatView]]:
+    """The copies of the thread's messages that came in again, by message id."""
+    views: dict[int, list[RepeatView]] = {}
+    if not messages:
+        return views
+    for repeat, mailbox in db.session.execute(queries.repeats([m.id for m in messages])):
+        views.setdefault(repeat.message_id, []).append(_repeat_view(repeat, mailbox, timezone))
+    return views
+
+
+def _message_view(
+    message: Message, timezone: str, repeats: list[RepeatView] | None = None
+) -> MessageView:
     new, quoted = split_quoted(message.text or "")
     if message.direction is Direction.NOTE:
         author = message.author.name if message.author else (message.from_name or "")
@@ -441,6 +490,8 @@ def _message_view(message: Message, timezone: str) -> MessageView:
         quoted=quoted,
         html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
         attachments=[_attachment_view(a) for a in message.attachments],
+        reused_message_id=message.message_id if message.message_id_reused else None,
+        repeats=repeats or [],
     )
 
 
@@ -500,11 +551,11 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
         (a.id, f"[{a.language}] {a.title}", services.expand_canned(a, ticket))
         for a in db.session.scalars(queries.canned_answers(ticket.desk))
     ]
+    thread = db.session.scalars(queries.thread(ticket)).unique().all()
+    repeats = _repeat_views(thread, tz)
     context = {
         "ticket": ticket,
-        "messages": [
-            _message_view(m, tz) for m in db.session.scalars(queries.thread(ticket)).unique()
-        ],
+        "messages": [_message_view(m, tz, repeats.get(m.id)) for m in thread],
         "history": _history_rows(ticket),
         "notices": _presence_notices(ticket),
         "workable": workable,

@@ -122,3 +122,58 @@ def test_redundant_ticket_desk_index_is_dropped_and_restored(tmp_path):
         assert indexes["ix_ticket_queue"][0] == "desk_id"
         downgrade(revision="d2f6a8c1e9b3")
         assert ticket_indexes()["ix_ticket_desk_id"] == ["desk_id"]
+
+
+def test_content_digest_migration_keeps_every_message_s_rows(tmp_path):
+    """a4c7e2f9b1d3 changes message's unique constraint; on SQLite batch mode copies the table,
+    and the copy's swap must not cascade to the attachments and outbox rows pointing at it."""
+    with _migrated_to(tmp_path, "e8c4b1d7a925"):
+        with db.engine.begin() as conn:
+            for statement in _ROWS_POINTING_AT_A_MESSAGE:
+                conn.execute(text(statement))
+        upgrade(revision="a4c7e2f9b1d3")
+        with db.engine.begin() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
+            assert conn.scalar(text("SELECT message_row_id FROM outbox_message")) == 1
+            rows = conn.execute(text("SELECT id, content_sha256, message_id_reused FROM message"))
+            assert [tuple(r) for r in rows] == [(1, None, False)]
+            if _sqlite():  # env.py turned them off for the copy, and on again
+                assert conn.scalar(text("PRAGMA foreign_keys")) == 1
+            # Another message under that Message-ID in that mailbox now fits beside it.
+            conn.execute(text(_MESSAGE.format(id=2, columns=", content_sha256", values=", 'b'")))
+            conn.execute(text("DELETE FROM message WHERE id = 2"))  # or downgrading fails
+        downgrade(revision="e8c4b1d7a925")
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
+            assert conn.scalar(text("SELECT message_row_id FROM outbox_message")) == 1
+
+
+def _sqlite():
+    return db.engine.dialect.name == "sqlite"
+
+
+_MESSAGE = (
+    'INSERT INTO message (id, mailbox_id, direction, message_id, "references", "to", cc, '
+    "subject, text, auto_generated, refused, oversized, received_at, created_at{columns}) "
+    "VALUES ({id}, 1, 'inbound', 'same@example.test', '[]', '[]', '[]', 's', 't', false, "
+    "false, false, '2025-01-01', '2025-01-01'{values})"
+)
+_ROWS_POINTING_AT_A_MESSAGE = (
+    "INSERT INTO desk (id, slug, name, name_ja, timezone, opening_hours, national_holidays, "
+    "year_end_closure, sla_targets, requires_fields, applies_attachment_policy, "
+    "attachment_action, reply_from, languages, channels, accepts_email, active, created_at) "
+    "VALUES (1, 'system', 'S', '', 'Asia/Tokyo', '{}', true, true, '{}', true, true, "
+    "'reject', '', '[]', '[]', true, true, '2025-01-01')",
+    "INSERT INTO mailbox (id, name, address, host, port, security, username, secret_env, "
+    "folder, processed_flag, poll_interval, enabled, default_desk_id, last_uid, state, "
+    "consecutive_failures) VALUES (1, 'system', 'a@example.test', 'h', 993, 'ssl', 'u', "
+    "'V', 'INBOX', '$F', 60, true, 1, 0, 'idle', 0)",
+    _MESSAGE.format(id=1, columns="", values=""),
+    "INSERT INTO attachment (id, message_id, filename, declared_type, detected_type, size, "
+    "sha256, allowed, reason, detail, inline, origin) "
+    "VALUES (1, 1, 'a.pdf', 'x', 'y', 1, 'z', true, 'ok', '', false, 'message')",
+    "INSERT INTO outbox_message (id, kind, sender, recipient, message_id, raw, automatic, "
+    "status, attempts, next_attempt_at, created_at, message_row_id) VALUES (1, 'ack', "
+    "'d@example.test', 'c@example.test', 'm1@example.test', NULL, true, 'pending', 0, "
+    "'2025-01-01', '2025-01-01', 1)",
+)

@@ -34,12 +34,23 @@ def _mailbox(session, desk, name="support"):
     return mailbox
 
 
-def test_message_id_is_unique_per_mailbox(db_session, make):
+def test_a_message_is_unique_per_mailbox_by_message_id_and_content(db_session, make):
+    """What keeps two processes from both storing one message; a sender who reuses the
+    Message-ID for another content gets both kept."""
     desk = make.desk()
     mailbox = _mailbox(db_session, desk)
-    db_session.add(Message(mailbox_id=mailbox.id, direction=Direction.INBOUND, message_id="a@x"))
+
+    def message(content):
+        return Message(
+            mailbox_id=mailbox.id,
+            direction=Direction.INBOUND,
+            message_id="a@x",
+            content_sha256=content,
+        )
+
+    db_session.add_all([message("a" * 64), message("b" * 64)])
     db_session.flush()
-    db_session.add(Message(mailbox_id=mailbox.id, direction=Direction.INBOUND, message_id="a@x"))
+    db_session.add(message("a" * 64))
     with pytest.raises(IntegrityError):
         db_session.flush()
 

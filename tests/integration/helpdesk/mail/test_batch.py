@@ -8,13 +8,21 @@ from sqlalchemy import func, select
 
 import helpdesk.mail.ingest as ingest
 from helpdesk.mail.polling import store_batch
-from helpdesk.models import Attachment, AuditEvent, IngestFailure, Message, OutboxMessage, Ticket
+from helpdesk.models import (
+    Attachment,
+    AuditEvent,
+    IngestFailure,
+    Message,
+    MessageRepeat,
+    OutboxMessage,
+    Ticket,
+)
 from helpdesk.models.desk import AttachmentAction
 from helpdesk.stores import stores
 from helpdesk.tickets.numbers import format_number
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from mail_ingest.workers import PendingAnalyses, analyse_batch
-from tests.support import samplefiles
+from tests.support import reused_ids, samplefiles
 from tests.support.enquiries import COMPLETE_EN, enquiry
 from tests.support.statements import Statements
 
@@ -34,15 +42,28 @@ def test_a_reply_later_in_the_batch_joins_the_ticket_opened_earlier(demo, db_ses
 
 
 def test_the_same_message_twice_in_a_batch_is_stored_once(demo, db_session):
+    """Later in the batch: the same bytes are nothing new, a copy through another relay is
+    recorded against the message it repeats, another message with its Message-ID is kept."""
     _, mailboxes = demo
-    raw = enquiry(message_id="<twice@example.co.jp>")
-    resent = enquiry(message_id="<twice@example.co.jp>", body="other bytes, same id")
-    assert store_batch([(1, raw), (2, raw), (3, resent)], mailboxes["system"]) == [
+    raw = reused_ids.multipart_enquiry()
+    relayed = reused_ids.relayed(raw, hop="relay.isp.example", queue_id="Q7", at="Wed, 25 Nov")
+    other = reused_ids.multipart_enquiry(text="別件です。パスワードを忘れました。")
+    batch = [(1, raw), (2, raw), (3, relayed), (4, other)]
+    assert store_batch(batch, mailboxes["system"]) == [
         "new_ticket",
         "duplicate",
         "duplicate",
+        "new_ticket",
     ]
-    assert _count(db_session, Ticket) == 1
+    assert _count(db_session, Ticket) == 2
+    first, second = db_session.scalars(
+        select(Message).where(Message.imap_uid.is_not(None)).order_by(Message.id)
+    ).all()
+    assert (first.imap_uid, first.message_id_reused) == (1, False)
+    assert (second.imap_uid, second.message_id_reused) == (4, True)
+    (repeat,) = db_session.scalars(select(MessageRepeat)).all()
+    assert (repeat.message_id, repeat.imap_uid) == (first.id, 3)
+    assert stores().raw.get(repeat.raw_sha256) == relayed
 
 
 def test_rows_of_a_batch_point_at_their_tickets(demo, db_session):

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.models import IngestFailure, Message, OutboxMessage, Ticket
+from helpdesk.models import IngestFailure, Message, MessageRepeat, OutboxMessage, Ticket
 from helpdesk.models.message import Direction
+from helpdesk.stores import stores
 from tests.conftest import NOW
+from tests.support import reused_ids
 from tests.support.enquiries import COMPLETE_EN, enquiry
 
 
@@ -113,3 +115,46 @@ def test_import_without_replies_queues_none(runner, demo, db_session, tmp_path, 
     by_hand = runner.invoke(args=["mail", "import", str(tmp_path / "by-hand.eml")])
     assert "new_ticket 1" in by_hand.output, by_hand.output
     assert db_session.scalars(select(OutboxMessage.kind)).all() == ["ack"]
+
+
+def _write_reuse_fixtures(folder):
+    """Three form-mailer enquiries under one Message-ID; an enquiry saved twice; the same
+    enquiry as delivered through another relay."""
+    folder.mkdir()
+    for n, body in enumerate(reused_ids.FORM_BODIES, start=1):
+        (folder / f"form-{n}.eml").write_bytes(reused_ids.form_mail(body))
+    enquiry = reused_ids.multipart_enquiry()
+    (folder / "enquiry.eml").write_bytes(enquiry)
+    (folder / "enquiry-saved-again.eml").write_bytes(enquiry)
+    relayed = reused_ids.relayed(enquiry, hop="relay.isp.example", queue_id="9QwE7", at="Wed")
+    (folder / "enquiry-relayed.eml").write_bytes(relayed)
+    return folder
+
+
+def test_import_keeps_every_message_a_reused_message_id_carries(runner, demo, db_session, tmp_path):
+    folder = _write_reuse_fixtures(tmp_path / "mail")
+    first = runner.invoke(args=["mail", "import", str(folder), "--mailbox", "system"])
+    assert first.exit_code == 0, first.output
+    assert "duplicate 2, new_ticket 4" in first.output
+    assert "duplicates: identical 2, same ID, different content (kept) 2" in first.output
+    assert "new_ticket form-2.eml (same ID, different content (kept))" in " ".join(
+        first.output.split()
+    )
+    assert _count(db_session, Ticket) == 4
+    form_messages = db_session.scalars(
+        select(Message)
+        .where(Message.message_id == reused_ids.FORM_ID.strip("<>"))
+        .order_by(Message.id)
+    ).all()
+    assert [m.message_id_reused for m in form_messages] == [False, True, True]
+    (repeat,) = db_session.scalars(select(MessageRepeat)).all()
+    copies = {stores().raw.get(key) for key in (repeat.raw_sha256, repeat.message.raw_sha256)}
+    assert copies == {
+        (folder / name).read_bytes() for name in ("enquiry.eml", "enquiry-relayed.eml")
+    }
+
+    counts = {model: _count(db_session, model) for model in (Ticket, Message, MessageRepeat)}
+    second = runner.invoke(args=["mail", "import", str(folder), "--mailbox", "system"])
+    assert "imported from" in second.output and "duplicate 6" in second.output
+    assert "duplicates: identical 6, same ID, different content (kept) 0" in second.output
+    assert {model: _count(db_session, model) for model in counts} == counts

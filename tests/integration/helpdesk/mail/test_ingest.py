@@ -4,17 +4,25 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from helpdesk import outbox
 from helpdesk.mail.ingest import ingest_raw
 from helpdesk.mail.polling import store_one
-from helpdesk.models import Attachment, IngestFailure, Message, OutboxMessage, Ticket
+from helpdesk.models import (
+    Attachment,
+    Direction,
+    IngestFailure,
+    Message,
+    MessageRepeat,
+    OutboxMessage,
+    Ticket,
+)
 from helpdesk.models.desk import AttachmentAction
 from helpdesk.stores import stores
 from helpdesk.tickets.services import change_status
 from helpdesk.tickets.workflow import TicketStatus
-from tests.support import samplefiles
+from tests.support import reused_ids, samplefiles
 from tests.support.enquiries import COMPLETE_EN, COMPLETE_JA, MISSING_JA, enquiry
 
 from .conftest import NOW
@@ -78,9 +86,96 @@ def test_same_message_twice_is_stored_once(demo, db_session):
     raw = enquiry(message_id="<dup@example.co.jp>")
     assert ingest_raw(raw, mailbox=mailboxes["system"], uid=1).kind == "new_ticket"
     assert ingest_raw(raw, mailbox=mailboxes["system"], uid=2).kind == "duplicate"
-    again = enquiry(message_id="<dup@example.co.jp>", body="different bytes, same id")
-    assert ingest_raw(again, mailbox=mailboxes["system"], uid=3).kind == "duplicate"
     assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def _relayed(raw, hop, queue_id):
+    return reused_ids.relayed(raw, hop=hop, queue_id=queue_id, at="Wed, 25 Nov 2026 09:41:09")
+
+
+def _count(db_session, model, *where):
+    return db_session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_one_message_id_with_three_bodies_is_three_messages(demo, db_session):
+    """A form mailer gives every enquiry the same Message-ID: each is kept, each opens its
+    ticket, and the later ones are flagged; every message's bytes are in the raw store."""
+    _, mailboxes = demo
+    raws = [reused_ids.form_mail(body) for body in reused_ids.FORM_BODIES]
+    outcomes = [ingest_raw(raw, mailbox=mailboxes["system"], uid=n) for n, raw in enumerate(raws)]
+    assert [o.kind for o in outcomes] == ["new_ticket"] * 3
+    assert [o.reused_message_id for o in outcomes] == [False, True, True]
+    assert len({o.ticket_id for o in outcomes}) == 3
+    messages = [db_session.get(Message, o.message_row_id) for o in outcomes]
+    assert {m.message_id for m in messages} == {reused_ids.FORM_ID.strip("<>")}
+    assert [m.text.splitlines()[1] for m in messages] == [
+        body.splitlines()[1] for body in reused_ids.FORM_BODIES
+    ]
+    assert [stores().raw.get(m.raw_sha256) for m in messages] == raws
+
+
+def test_a_copy_through_other_relays_is_recorded_against_the_message(demo, db_session):
+    """The same message delivered again with other Received headers is a duplicate: nothing is
+    made of it but a record on the message it repeats, with its bytes kept."""
+    _, mailboxes = demo
+    original = reused_ids.multipart_enquiry()
+    first = ingest_raw(
+        _relayed(original, "smtp.example-school.jp", "4XyZ1"), mailbox=mailboxes["system"], uid=1
+    )
+    copy = _relayed(original, "relay.isp.example", "9QwE77")
+    assert ingest_raw(copy, mailbox=mailboxes["system"], uid=2).kind == "duplicate"
+    assert ingest_raw(copy, mailbox=mailboxes["system"], uid=3).kind == "duplicate"
+    (repeat,) = db_session.scalars(select(MessageRepeat)).all()
+    assert (repeat.message_id, repeat.imap_uid) == (first.message_row_id, 2)
+    assert repeat.mailbox_id == mailboxes["system"].id and repeat.received_at == NOW
+    assert stores().raw.get(repeat.raw_sha256) == copy
+    assert _count(db_session, Message, Message.direction == Direction.INBOUND) == 1
+    assert _count(db_session, Ticket) == 1
+
+
+def test_a_reply_to_a_reused_message_id_joins_the_latest_ticket(demo, db_session):
+    """Which of the messages with its Message-ID a reply answers cannot be known: it joins the
+    latest one's ticket, the same ticket however often the question is asked."""
+    _, mailboxes = demo
+    tickets = [
+        ingest_raw(reused_ids.form_mail(body), mailbox=mailboxes["system"]).ticket_id
+        for body in reused_ids.FORM_BODIES[:2]
+    ]
+    reply = enquiry(
+        "追記です。", subject="Re: お問い合わせ", in_reply_to=reused_ids.FORM_ID.strip("<>")
+    )
+    outcome = ingest_raw(reply, mailbox=mailboxes["system"])
+    assert (outcome.kind, outcome.ticket_id) == ("follow_up", tickets[1])
+
+
+def test_messages_stored_before_content_digests_are_compared_by_their_bytes(demo, db_session):
+    """A row from before the upgrade has no digest: it is worked out from its raw bytes when a
+    message with its Message-ID comes in, and written on the row."""
+    _, mailboxes = demo
+    raw = reused_ids.multipart_enquiry()
+    first = ingest_raw(raw, mailbox=mailboxes["system"], uid=1)
+    stored = db_session.get(Message, first.message_row_id)
+    digest = stored.content_sha256
+    db_session.execute(update(Message).values(content_sha256=None))
+    db_session.expire_all()
+    copy = _relayed(raw, "relay.isp.example", "7T")
+    assert ingest_raw(copy, mailbox=mailboxes["system"], uid=2).kind == "duplicate"
+    assert db_session.get(Message, first.message_row_id).content_sha256 == digest
+    other = reused_ids.multipart_enquiry(text="別件です。パスワードを忘れました。")
+    later = ingest_raw(other, mailbox=mailboxes["system"], uid=3)
+    assert (later.kind, later.reused_message_id) == ("new_ticket", True)
+
+
+def test_a_copy_of_our_own_reply_is_a_copy_not_an_enquiry(demo, db_session):
+    """An archive imported without a mailbox may hold the desk's own acknowledgements: the
+    message made here has no raw bytes to compare, and its Message-ID is ours."""
+    ingest_raw(enquiry(), mailbox=None)
+    (ack,) = _outbox(db_session, "ack")
+    outcome = ingest_raw(outbox.rendered(ack), mailbox=None)
+    assert outcome.kind == "duplicate"
+    (repeat,) = db_session.scalars(select(MessageRepeat)).all()
+    assert repeat.message_id == ack.message_row_id
+    assert _count(db_session, Ticket) == 1
 
 
 def test_message_without_message_id_is_recognised_by_its_bytes(demo, db_session):
@@ -268,9 +363,9 @@ def test_unreadable_message_is_kept_as_a_failure_and_can_be_retried(demo, db_ses
     from helpdesk.mail.cli import retry_failure
 
     _, mailboxes = demo
-    assert store_one(b"\x00\x01 not a mail", mailboxes["system"], 7) == "failed"
+    assert store_one(b"\x00\x01 not a mail", mailboxes["system"], 7).kind == "failed"
     failure = db_session.scalars(select(IngestFailure)).one()
     assert failure.uid == 7 and "UnreadableMessage" in failure.error
     assert stores().raw.get(failure.raw_sha256) == b"\x00\x01 not a mail"
-    assert store_one(b"\x00\x01 not a mail", mailboxes["system"], 8) == "duplicate"
+    assert store_one(b"\x00\x01 not a mail", mailboxes["system"], 8).kind == "duplicate"
     assert retry_failure(failure) == "failed" and failure.resolved is False

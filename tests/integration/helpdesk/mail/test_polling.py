@@ -8,14 +8,22 @@ from sqlalchemy import func, select
 from helpdesk import clock, outbox
 from helpdesk.extensions import db
 from helpdesk.mail.polling import poll_mailbox
-from helpdesk.models import Attachment, IngestFailure, Mailbox, Message, OutboxMessage, Ticket
+from helpdesk.models import (
+    Attachment,
+    IngestFailure,
+    Mailbox,
+    Message,
+    MessageRepeat,
+    OutboxMessage,
+    Ticket,
+)
 from helpdesk.models.desk import AttachmentAction
 from helpdesk.models.message import Direction
 from helpdesk.stores import stores
 from helpdesk.tickets import sla
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from mail_ingest.poller import Checkpoint, ImapSettings, poll
-from tests.support import samplefiles
+from tests.support import reused_ids, samplefiles
 from tests.support.enquiries import enquiry
 
 FLAG = "$HelpdeskImported"
@@ -389,3 +397,40 @@ def test_workers_store_only_what_every_desk_allows(desk_app, configure, dovecot,
                 assert not row.allowed and row.storage_key is None
                 assert not stores().attachments.exists(row.sha256)
                 assert stores().quarantine.get(row.sha256) == files[0][1]
+
+
+def test_a_poll_keeps_what_a_reused_message_id_carries_and_records_copies(
+    desk_app, configure, dovecot, mailbox_account
+):
+    """Delivered to the real mailbox: three form-mailer enquiries under one Message-ID, an
+    enquiry through two relays, and one of those copies twice (another client copied it)."""
+    configure(mailbox_account)
+    enquiry_ = reused_ids.multipart_enquiry()
+    by_school = reused_ids.relayed(enquiry_, hop="smtp.example-school.jp", queue_id="4X", at="Wed")
+    by_isp = reused_ids.relayed(enquiry_, hop="relay.isp.example", queue_id="9QwE7", at="Wed")
+    uids = [
+        dovecot.append(mailbox_account.address, raw)
+        for raw in (
+            *(reused_ids.form_mail(body) for body in reused_ids.FORM_BODIES),
+            by_school,
+            by_isp,
+            by_isp,
+        )
+    ]
+    report = _poll(desk_app)
+    assert report.ok, report.error
+    assert report.result.outcomes == {"new_ticket": 4, "duplicate": 2}
+    with desk_app.app_context():
+        flags = db.session.execute(
+            select(Message.imap_uid, Message.message_id_reused)
+            .where(Message.direction == Direction.INBOUND)
+            .order_by(Message.imap_uid)
+        ).all()
+        assert flags == [(uids[0], False), (uids[1], True), (uids[2], True), (uids[3], False)]
+        (repeat,) = db.session.scalars(select(MessageRepeat)).all()
+        assert (repeat.imap_uid, repeat.message.imap_uid) == (uids[4], uids[3])
+        assert stores().raw.get(repeat.raw_sha256).endswith(enquiry_)
+        assert b"relay.isp.example" in stores().raw.get(repeat.raw_sha256)
+    again = _poll(desk_app)
+    assert again.ok and again.result.fetched == 0
+    assert _count(desk_app, Ticket) == 4 and _count(desk_app, MessageRepeat) == 1

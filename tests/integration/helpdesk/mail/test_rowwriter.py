@@ -23,6 +23,7 @@ from helpdesk.models import (
     Desk,
     IngestFailure,
     Message,
+    MessageRepeat,
     OutboxMessage,
     StatusPeriod,
     Ticket,
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.skipif(
     database_kind() != "sqlite", reason="the Core writer is used on SQLite only"
 )
 
-WRITTEN = (Ticket, StatusPeriod, Message, Attachment, OutboxMessage, AuditEvent)
+WRITTEN = (Ticket, StatusPeriod, Message, MessageRepeat, Attachment, OutboxMessage, AuditEvent)
 PNG = ("screen.png", samplefiles.png(), "image/png")
 EXE_AS_PDF = ("report.pdf", samplefiles.pe_executable(), "application/pdf")
 
@@ -143,8 +144,9 @@ def _batch(db_session, tickets: dict[str, Ticket]) -> list[tuple[int, bytes]]:
             OutboxMessage.ticket_id == tickets["open"].id, OutboxMessage.kind == "ack"
         )
     ).one()
+    first = enquiry(message_id="<first@example.co.jp>", sender="a@example.co.jp", attachments=[PNG])
     raws = [
-        enquiry(message_id="<first@example.co.jp>", sender="a@example.co.jp", attachments=[PNG]),
+        first,
         # Kept as a failure in a savepoint of its own, whose start flushes the rows so far:
         # the follow-up after it joins a ticket the ORM wrote in the middle of the batch.
         b"\x00\x01 not mail",
@@ -176,6 +178,9 @@ def _batch(db_session, tickets: dict[str, Ticket]) -> list[tuple[int, bytes]]:
         enquiry(MISSING_JA, sender="c@example.co.jp"),
         enquiry(headers={"Auto-Submitted": "auto-replied"}, sender="robot@example.co.jp"),
         dsn_bounce(ack.message_id),
+        # The first message again through another relay: a copy recorded against it; then
+        # another message under its Message-ID, kept.
+        b"Received: from relay.example.net by mx.example.test; Wed, 25 Nov 2026\r\n" + first,
         enquiry(message_id="<first@example.co.jp>", sender="a@example.co.jp"),
     ]
     return list(enumerate(raws, start=100))
@@ -219,6 +224,7 @@ def test_a_batch_written_with_core_matches_the_orm_flush(
         "new_ticket",
         "bounce",
         "duplicate",
+        "new_ticket",
     ]
     for table, rows in orm.tables.items():
         assert core.tables[table] == rows, table

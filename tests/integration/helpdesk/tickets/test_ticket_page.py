@@ -8,9 +8,19 @@ from email import message_from_bytes, policy
 from sqlalchemy import select
 
 from helpdesk import outbox
-from helpdesk.models import CannedAnswer, Channel, Direction, Message, OutboxMessage, Ticket
+from helpdesk.models import (
+    CannedAnswer,
+    Channel,
+    Direction,
+    Mailbox,
+    Message,
+    MessageRepeat,
+    OutboxMessage,
+    Ticket,
+)
 from helpdesk.models.presence import TicketPresence
 from helpdesk.outbox import deliver_due
+from helpdesk.stores import stores
 from helpdesk.tickets.workflow import TicketStatus
 
 from .conftest import NOW
@@ -271,3 +281,62 @@ def test_phone_ticket_missing_fields_waits_and_only_own_desks_are_offered(
     client.post("/tickets/new", data={**data, "desk": staff.desk.id})
     ticket = db_session.scalar(select(Ticket).where(Ticket.subject == "Phone call"))
     assert ticket.status is TicketStatus.AWAITING_INFORMATION and ticket.sla_started_at is None
+
+
+def _reused_and_repeated(ticket, db_session):
+    """The ticket's message flagged as reusing a Message-ID, and two other copies of it that
+    came in: one polled from a mailbox, one imported from a file."""
+    message = db_session.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
+    message.message_id_reused = True
+    copy = b"Received: from relay.isp.example\r\nSubject: s\r\n\r\nbody\r\n"
+    key = stores().raw.put(copy)
+    mailbox = Mailbox(
+        name="support",
+        address="support@example.test",
+        host="imap.example.test",
+        username="support",
+        secret_env="HELPDESK_TEST_UNUSED",
+        default_desk_id=ticket.desk_id,
+    )
+    db_session.add(mailbox)
+    db_session.flush()
+    repeats = [
+        MessageRepeat(message_id=message.id, raw_sha256=key, mailbox_id=mailbox.id, imap_uid=7),
+        MessageRepeat(message_id=message.id, raw_sha256="0" * 64, received_at=NOW),
+    ]
+    db_session.add_all(repeats)
+    db_session.flush()
+    return message, repeats, copy
+
+
+def test_a_reused_message_id_and_the_copies_are_shown_on_the_message(
+    staff, enquiry, login_as, client, db_session
+):
+    ticket = enquiry(staff.desk)
+    message, repeats, _copy = _reused_and_repeated(ticket, db_session)
+    login_as(staff.agent)
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    article = page.split(f'id="message-{message.id}"', 1)[1].split("</article>", 1)[0]
+    assert "This sender reused a Message-ID" in article and message.message_id in article
+    assert "Copies received again (same Message-ID and content): 2" in article
+    assert "support, UID 7" in article and "imported" in article
+    assert "/admin/repeats/" not in article  # the raw bytes are for admins
+    ja = client.get(f"/tickets/{ticket.id}", headers={"Accept-Language": "ja"})
+    text = ja.get_data(as_text=True)
+    assert "送信者がMessage-IDを再利用しています" in text
+    assert "再受信した同じメール(Message-IDと内容が同一): 2" in text
+
+
+def test_an_admin_downloads_a_copy_s_raw_bytes(staff, enquiry, login_as, client, db_session):
+    ticket = enquiry(staff.desk)
+    _message, repeats, copy = _reused_and_repeated(ticket, db_session)
+    login_as(staff.admin)
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert f"/admin/repeats/{repeats[0].id}/raw" in page
+    response = client.get(f"/admin/repeats/{repeats[0].id}/raw")
+    assert response.status_code == 200 and response.get_data() == copy
+    assert response.mimetype == "application/octet-stream"
+    response.close()
+    assert client.get(f"/admin/repeats/{repeats[1].id}/raw").status_code == 404  # not stored
+    login_as(staff.agent)
+    assert client.get(f"/admin/repeats/{repeats[0].id}/raw").status_code == 403
