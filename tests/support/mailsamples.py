@@ -464,14 +464,15 @@ NUL_BODY = (
 
 def nul_message(to: str = DESK, message_id: str = "<nul.1@example.co.jp>") -> bytes:
     """A complete enquiry with NUL characters wherever text is decoded from: raw in the body,
-    a Cc address and a header, encoded in the subject, the sender's name, the HTML, a filename
-    and a forwarded message. The PDF's content has NULs of its own, as binary files do."""
+    a Cc address and a header, encoded in the subject, the sender's name, References, the HTML,
+    a filename and a forwarded message. The PDF's content has NULs of its own, as files do."""
     b, alt = "BOUNDARY-nul", "BOUNDARY-nul-alt"
     name, subject = (
         encoded_word("Yamada\x00 Taro", q=True),
         encoded_word("Cannot log\x00 in", q=True),
     )
     pdf = base64.b64encode(PDF_BYTES + b"\x00\x00").decode()
+    references = encoded_word("<earlier\x00.1@example.co.jp>", q=True)
     head = (
         f"From: {name} <taro.yamada@example.co.jp>\r\n"
         f"To: {to}\r\n"
@@ -479,6 +480,7 @@ def nul_message(to: str = DESK, message_id: str = "<nul.1@example.co.jp>") -> by
         f"Subject: {subject}\r\n"
         "Date: Wed, 25 Nov 2026 10:00:00 +0900\r\n"
         f"Message-ID: {message_id}\r\n"
+        f"References: {references}\r\n"
         "X-Mailer: Mailer\x00 1.0\r\n"
         "MIME-Version: 1.0\r\n"
         f'Content-Type: multipart/mixed; boundary="{b}"\r\n\r\n'

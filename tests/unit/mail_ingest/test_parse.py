@@ -317,6 +317,7 @@ def test_nul_characters_are_removed_from_every_text_and_kept_in_the_files() -> N
     assert "Organisation: Example Language School" in msg.text
     assert msg.html == "<p>Hello, I cannot submit the notification form.</p>"
     assert msg.cc == ("other@example.co.jp",) and msg.header("x-mailer") == "Mailer 1.0"
+    assert msg.references == ("earlier.1@example.co.jp",)
     (forwarded,) = msg.forwarded
     assert (forwarded.subject, forwarded.text) == ("earlier question", "The earlier question.")
     files = by_name(msg)

@@ -29,6 +29,7 @@ def _assert_stored(db_session, raw):
     )
     assert message.text.startswith("Hello, I cannot submit the notification form.")
     assert message.cc == ["other@example.co.jp"] and "\x00" not in message.html
+    assert message.references == ["earlier.1@example.co.jp"]  # a JSON column
     files = db_session.scalars(
         select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
     ).all()
