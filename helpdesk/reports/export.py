@@ -63,8 +63,10 @@ def xlsx_cell(sheet: Worksheet, value: Any) -> Cell:
     return Cell(sheet, value=_cell(value))
 
 
-def _append(sheet: Worksheet, values: list[Any]) -> None:
-    sheet.append([xlsx_cell(sheet, value) for value in values])
+def _append(sheet: Worksheet, values: list[Any]) -> list[Cell]:
+    cells = [xlsx_cell(sheet, value) for value in values]
+    sheet.append(cells)
+    return cells
 
 
 def sla_table(report: Report) -> Table:
@@ -100,9 +102,9 @@ def report_xlsx(report: Report) -> bytes:
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            _append(sheet, row.cells)
-            if row.link:
-                sheet.cell(row=sheet.max_row, column=1).hyperlink = row.link
+            cells = _append(sheet, row.cells)
+            if row.link:  # on the cell itself: finding the sheet's last row scans every cell
+                cells[0].hyperlink = row.link
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

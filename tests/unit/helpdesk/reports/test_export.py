@@ -66,6 +66,7 @@ def test_xlsx_writes_text_as_text_never_as_a_formula():
     cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type in ("f", "e")]
     assert [c.value for c in book["breaches"][3]] == [*HOSTILE, "#N/A", -1.5]
+    assert book["breaches"]["A3"].hyperlink.target == "/tickets/1"
     assert book["report"]["B2"].value == "=1+1"
 
 
