@@ -10,6 +10,9 @@ inline CSS and non-web URL schemes are removed, ``cid:`` images are kept so the 
 them at the stored inline attachment, and every other image source is dropped, which blocks
 tracking pixels and remote content.
 
+Every text in the result is free of NUL characters: PostgreSQL refuses them in text and JSON
+columns, and in mail text they mean nothing. The raw bytes and attachments' content keep theirs.
+
 When ``max_bytes`` is given and the raw message is larger, only its first ``max_bytes`` bytes
 are parsed: headers and the text found there are kept, attachments seen there are listed with
 an estimated size and ``omitted=True`` but no content, and parts past the cut are not listed.
@@ -30,12 +33,13 @@ import logging
 import mimetypes
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
+from functools import cache
 from html.parser import HTMLParser
-from typing import TypeGuard
+from typing import TypeGuard, cast
 from urllib.parse import unquote
 
 import nh3
@@ -1103,6 +1107,39 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
     )
 
 
+_LEAVES = (type(None), bool, int, float, bytes, datetime)
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))
+
+
+def _drop_nul(value: object) -> object:
+    """``value`` with NUL removed from every text in it, through tuples and dataclasses; the
+    same object when it holds none. Bytes (an attachment's content) are left as they are."""
+    kind: type = type(value)
+    if kind in _LEAVES:  # most of a message: let these through first
+        return value
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, tuple):
+        items = [_drop_nul(item) for item in value]
+        for new, old in zip(items, value, strict=True):
+            if new is not old:
+                return tuple(items)
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for name in _field_names(kind):
+            old = getattr(value, name)
+            new = _drop_nul(old)
+            if new is not old:
+                changes[name] = new
+        return replace(value, **changes) if changes else value
+    return value
+
+
 def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedMessage:
     """Parse raw message bytes; never raises, and records what went wrong in ``errors``."""
     data = bytes(raw) if isinstance(raw, bytes | bytearray | memoryview) else b""
@@ -1111,11 +1148,14 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedMessage:
         return ParsedMessage(sha256=digest, ok=False, size=len(data), errors=("empty message",))
     problems: list[str] = []
     try:
-        return _build(data, digest, max_bytes, problems)
+        parsed = _build(data, digest, max_bytes, problems)
     except Exception as exc:  # noqa: BLE001 - the contract is to never raise
         logger.warning("message %s could not be parsed: %r", digest[:12], exc)
         problems.append(f"unparsable message: {type(exc).__name__}: {exc}")
-        return ParsedMessage(sha256=digest, ok=False, size=len(data), errors=tuple(problems))
+        parsed = ParsedMessage(sha256=digest, ok=False, size=len(data), errors=tuple(problems))
+    # Once, here, for every text the message gives (body, HTML, subject, names, addresses,
+    # filenames, headers, errors): a NUL in any of them would fail the whole message's rows.
+    return cast(ParsedMessage, _drop_nul(parsed))
 
 
 def iter_text_parts(msg: ParsedMessage) -> Iterator[str]:

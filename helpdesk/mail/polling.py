@@ -221,7 +221,9 @@ def record_failure(
 
 
 def _error_text(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+    # An error may quote what it choked on: a NUL there would fail the failure's own row.
+    text = "".join(traceback.format_exception_only(type(exc), exc)).replace("\x00", "")
+    return text.strip()[:4000]
 
 
 def imap_settings(mailbox: Mailbox) -> ImapSettings:

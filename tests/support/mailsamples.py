@@ -450,3 +450,59 @@ def _attach(msg: EmailMessage, content: bytes, main: str, sub: str, name: str) -
     if not msg.is_multipart():
         msg.make_mixed()
     msg.add_attachment(content, main, sub, filename=name)
+
+
+# ---- NUL characters -------------------------------------------------------------------------
+
+NUL_BODY = (
+    "Hello,\x00 I cannot submit the notification form.\r\n\r\n"
+    "Organisation: Example\x00 Language School\r\n"
+    "Phone: 03-9876-5432\r\n"
+    "Environment: macOS Sonoma, Safari 17\r\n"
+)
+
+
+def nul_message(to: str = DESK, message_id: str = "<nul.1@example.co.jp>") -> bytes:
+    """A complete enquiry with NUL characters wherever text is decoded from: raw in the body,
+    a Cc address and a header, encoded in the subject, the sender's name, References, the HTML,
+    a filename and a forwarded message. The PDF's content has NULs of its own, as files do."""
+    b, alt = "BOUNDARY-nul", "BOUNDARY-nul-alt"
+    name, subject = (
+        encoded_word("Yamada\x00 Taro", q=True),
+        encoded_word("Cannot log\x00 in", q=True),
+    )
+    pdf = base64.b64encode(PDF_BYTES + b"\x00\x00").decode()
+    references = encoded_word("<earlier\x00.1@example.co.jp>", q=True)
+    head = (
+        f"From: {name} <taro.yamada@example.co.jp>\r\n"
+        f"To: {to}\r\n"
+        "Cc: other\x00@example.co.jp\r\n"
+        f"Subject: {subject}\r\n"
+        "Date: Wed, 25 Nov 2026 10:00:00 +0900\r\n"
+        f"Message-ID: {message_id}\r\n"
+        f"References: {references}\r\n"
+        "X-Mailer: Mailer\x00 1.0\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/mixed; boundary="{b}"\r\n\r\n'
+    ).encode()
+    parts = [
+        f'--{b}\r\nContent-Type: multipart/alternative; boundary="{alt}"\r\n\r\n'.encode(),
+        f"--{alt}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Transfer-Encoding: 8bit\r\n\r\n{NUL_BODY}".encode(),
+        f"--{alt}\r\nContent-Type: text/html; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        "<p>Hello,=00 I cannot submit the notification form.</p>\r\n"
+        f"--{alt}--\r\n".encode(),
+        (
+            f"--{b}\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment; filename*=utf-8''report%00.pdf\r\n\r\n"
+            f"{pdf}\r\n"
+        ).encode(),
+        (
+            f"--{b}\r\nContent-Type: message/rfc822\r\n\r\n"
+            "From: colleague@example.co.jp\r\nSubject: earlier\x00 question\r\n\r\n"
+            "The earlier\x00 question.\r\n"
+        ).encode(),
+        f"--{b}--\r\n".encode(),
+    ]
+    return head + b"".join(parts)

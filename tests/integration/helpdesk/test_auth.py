@@ -156,7 +156,7 @@ def test_a_session_cookie_copied_before_sign_out_no_longer_works(client, make):
 
 
 @pytest.mark.parametrize(
-    "target", ["/%0D%0A//evil.example", "/%0d%0aSet-Cookie:x=1", "/\t//evil.example", "/%00"]
+    "target", ["/%0D%0A//evil.example", "/%0d%0aSet-Cookie:x=1", "/\t//evil.example", "/%1b"]
 )
 def test_next_with_control_characters_goes_home(client, make, target):
     user = make.user()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -30,6 +32,22 @@ JST = timezone(timedelta(hours=9))
 
 def by_name(msg: ParsedMessage) -> dict[str | None, bytes]:
     return {a.filename: a.content for a in msg.attachments}
+
+
+def texts(value: object) -> Iterator[str]:
+    """Every text in a parse result, through its tuples and dataclasses."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from texts(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            yield from texts(getattr(value, item.name))
+
+
+def with_nul(msg: ParsedMessage) -> list[str]:
+    return [text for text in texts(msg) if "\x00" in text]
 
 
 # ---- Japanese charsets ---------------------------------------------------------------------
@@ -261,6 +279,7 @@ def test_parse_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
     msg = parse_message(raw)
     assert isinstance(msg, ParsedMessage)
     assert msg.sha256 == hashlib.sha256(raw).hexdigest()
+    assert with_nul(msg) == []
 
 
 _CORPUS = [
@@ -287,6 +306,25 @@ def test_parse_never_raises_on_damaged_real_messages(
         data[at : at + len(junk)] = junk[::-1] if pos % 2 else junk
     msg = parse_message(bytes(data))
     assert not any(e.startswith("unparsable message") for e in msg.errors)
+    assert with_nul(msg) == []
+
+
+def test_nul_characters_are_removed_from_every_text_and_kept_in_the_files() -> None:
+    raw = samples.nul_message()
+    msg = parse_message(raw)
+    assert msg.ok and with_nul(msg) == []
+    assert (msg.subject, msg.from_name) == ("Cannot log in", "Yamada Taro")
+    assert msg.text.startswith("Hello, I cannot submit the notification form.")
+    assert "Organisation: Example Language School" in msg.text
+    assert msg.html == "<p>Hello, I cannot submit the notification form.</p>"
+    assert msg.cc == ("other@example.co.jp",) and msg.header("x-mailer") == "Mailer 1.0"
+    assert msg.references == ("earlier.1@example.co.jp",)
+    (forwarded,) = msg.forwarded
+    assert (forwarded.subject, forwarded.text) == ("earlier question", "The earlier question.")
+    files = by_name(msg)
+    assert files["report.pdf"] == samples.PDF_BYTES + b"\x00\x00"
+    assert b"earlier\x00 question" in files["earlier_question.eml"]
+    assert msg.sha256 == hashlib.sha256(raw).hexdigest() and b"\x00" in raw
 
 
 def test_deep_nesting_is_cut_off_not_crashed() -> None:
