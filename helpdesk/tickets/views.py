@@ -51,7 +51,7 @@ from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 from mail_ingest.parse import sanitize_html
-from mail_ingest.policy import REASON_TEXT
+from mail_ingest.policy import NOT_KEPT_REASONS, REASON_TEXT
 from mail_ingest.quoting import split_quoted
 
 bp = Blueprint("tickets", __name__)
@@ -365,6 +365,7 @@ class AttachmentView:
     detected_type: str
     url: str | None
     refused_reason: str | None
+    refused_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -381,6 +382,9 @@ class MessageView:
     quoted: str
     html_url: str | None
     attachments: list[AttachmentView] = field(default_factory=list)
+    # What of the mail was not kept: a summary, and the parts past the listed ones, counted.
+    not_kept: list[str] = field(default_factory=list)
+    not_listed: list[str] = field(default_factory=list)
 
 
 def _size_label(size: int) -> str:
@@ -391,11 +395,12 @@ def _size_label(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _reason_text(reason: str, detail: str = "") -> str:
+    return REASON_TEXT.get(reason, {}).get(i18n.current_language()) or detail or reason
+
+
 def _attachment_view(item: Attachment) -> AttachmentView:
-    lang = i18n.current_language()
-    refused = None
-    if not item.allowed:
-        refused = REASON_TEXT.get(item.reason, {}).get(lang) or item.detail or item.reason
+    refused = None if item.allowed else _reason_text(item.reason, item.detail)
     downloadable = item.allowed and item.storage_key is not None
     return AttachmentView(
         name=item.filename or f"attachment-{item.id}",
@@ -403,7 +408,30 @@ def _attachment_view(item: Attachment) -> AttachmentView:
         detected_type=item.detected_type or item.declared_type,
         url=url_for("tickets.attachment", attachment_id=item.id) if downloadable else None,
         refused_reason=refused,
+        refused_label=_("Not kept") if item.reason in NOT_KEPT_REASONS else _("Refused"),
     )
+
+
+def _not_kept(message: Message) -> tuple[list[str], list[str]]:
+    """What the page says of the parts of a mail the parser did not keep: a summary, and a
+    line for each reason of those past the listed ones (which have no row)."""
+    listed = sum(1 for a in message.attachments if a.reason in NOT_KEPT_REASONS)
+    counted = sorted((message.not_listed or {}).items())
+    total = listed + sum(count for _reason, count in counted)
+    summary = []
+    if message.oversized:
+        limit = _size_label(int(current_app.config["MAX_MESSAGE_BYTES"]))
+        summary.append(_("This mail was over the size limit ({limit}).").format(limit=limit))
+    if total:
+        text = _("Files not kept: {count}. Administrators can download the whole mail.")
+        summary.append(text.format(count=f"{total:,}"))
+    more = [
+        _("… and {count} more not kept: {reason}").format(
+            count=f"{count:,}", reason=_reason_text(reason)
+        )
+        for reason, count in counted
+    ]
+    return summary, more
 
 
 def _message_view(message: Message, timezone: str) -> MessageView:
@@ -414,6 +442,7 @@ def _message_view(message: Message, timezone: str) -> MessageView:
         author = message.author.name if message.author else (message.from_name or _("system"))
     else:
         author = f"{message.from_name or ''} <{message.from_address or ''}>".strip()
+    not_kept, not_listed = _not_kept(message)
     kind_labels = {
         Direction.INBOUND: "Inbound",
         Direction.OUTBOUND: "Outbound",
@@ -430,6 +459,8 @@ def _message_view(message: Message, timezone: str) -> MessageView:
         quoted=quoted,
         html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
         attachments=[_attachment_view(a) for a in message.attachments],
+        not_kept=not_kept,
+        not_listed=not_listed,
     )
 
 
