@@ -15,7 +15,13 @@ columns, and in mail text they mean nothing. The raw bytes and attachments' cont
 
 When ``max_bytes`` is given and the raw message is larger, only its first ``max_bytes`` bytes
 are parsed: headers and the text found there are kept, attachments seen there are listed with
-an estimated size and ``omitted=True`` but no content, and parts past the cut are not listed.
+an estimated size and ``omitted=True`` but no content. The parts past the cut are found by
+their boundary lines (their headers read, their content never decoded) and listed the same way.
+
+Parts past ``MAX_PARTS`` or deeper than ``MAX_DEPTH`` are not read either. Nothing the parser
+does not keep goes unmentioned: the first ``LISTED_NOT_KEPT`` such parts are listed as omitted
+attachments with the reason (``not_kept``), and the rest are counted by reason
+(``ParsedMessage.not_listed``), so a mail of ten thousand parts costs a count, not a list.
 
 ``ParsedMessage.content_sha256`` tells whether two messages say the same thing, whatever their
 bytes: see ``content_digest`` for what it covers.
@@ -26,6 +32,7 @@ from __future__ import annotations
 import base64
 import codecs
 import email
+import email.parser
 import email.utils
 import hashlib
 import html as html_lib
@@ -52,6 +59,15 @@ logger = logging.getLogger(__name__)
 MAX_DEPTH = 12
 MAX_PARTS = 1000
 OMITTED_TEXT_LIMIT = 200_000
+LISTED_NOT_KEPT = 20
+"""The most parts past a limit (count, depth, size) listed by name; the rest are counted."""
+TAIL_HEADER_BYTES = 16 * 1024
+"""The most read of the headers of a part past the size cut."""
+
+# Why an attachment's content was not kept (``ParsedAttachment.not_kept``).
+NOT_KEPT_MESSAGE_TOO_LARGE = "message_too_large"
+NOT_KEPT_TOO_MANY_PARTS = "too_many_parts"
+NOT_KEPT_TOO_DEEP = "too_deep"
 
 ORIGIN_MESSAGE = "message"
 ORIGIN_FORWARDED = "forwarded"
@@ -76,6 +92,8 @@ class ParsedAttachment:
     # The name as the sender wrote it, when ``filename`` had to lose characters that disguise
     # it (see mail_ingest.filenames); kept for the audit.
     original_filename: str | None = None
+    # Why an omitted attachment's content was not kept (one of the NOT_KEPT_* reasons).
+    not_kept: str = ""
 
     def __post_init__(self) -> None:
         if self.content and not self.sha256:
@@ -129,6 +147,8 @@ class ParsedMessage:
     bounced_recipients: tuple[str, ...] = ()
     oversized: bool = False
     size: int = 0
+    # Parts not kept and not listed in ``attachments`` (past LISTED_NOT_KEPT): (reason, count).
+    not_listed: tuple[tuple[str, int], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
     errors: tuple[str, ...] = ()
 
@@ -576,11 +596,21 @@ def html_to_text(markup: str) -> str:
 
 
 @dataclass
+class _Cut:
+    """The parts of one message past a limit: how many are listed by name, and the rest
+    counted by reason (shared by the walks of a message and of the messages it forwards)."""
+
+    listed: int = 0
+    unlisted: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class _Walk:
     """Mutable state while walking the MIME tree of one message."""
 
     problems: list[str]
     omit_content: bool
+    cut: _Cut = field(default_factory=_Cut)
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     attachments: list[ParsedAttachment] = field(default_factory=list)
@@ -590,6 +620,9 @@ class _Walk:
     failed_recipients: list[str] = field(default_factory=list)
     returned_ids: list[str] = field(default_factory=list)
     parts: int = 0
+    # The part of state.attachments[-1] when the last leaf walked was that attachment (not a
+    # text): what a size cut leaves of it continues past the cut.
+    last_leaf: Message | None = None
 
 
 def _content_type(part: Message) -> str:
@@ -653,9 +686,42 @@ def _estimated_size(part: Message) -> int:
     raw = part.get_payload()
     if not isinstance(raw, str):
         return 0
-    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-    length = len(re.sub(r"\s", "", raw)) if cte == "base64" else len(raw)
-    return length * 3 // 4 if cte == "base64" else length
+    return _decoded_size(raw, str(part.get("content-transfer-encoding", "")))
+
+
+def _decoded_size(
+    encoded: str | bytes, cte: str, start: int = 0, end: int | None = None, *, before: int = 0
+) -> int:
+    """About how many bytes ``encoded[start:end]`` decodes to, without decoding or copying it;
+    ``before``: the content characters of the same part before ``start`` (see _content_chars)."""
+    chars = before + _content_chars(encoded, cte, start, end)
+    return chars * 3 // 4 if _is_base64(cte) else chars
+
+
+def _content_chars(encoded: str | bytes, cte: str, start: int = 0, end: int | None = None) -> int:
+    """The characters of ``encoded[start:end]`` that carry content: in base64, all but the
+    line breaks, blanks and the padding "=" (which only ends it)."""
+    end = len(encoded) if end is None else end
+    length = max(end - start, 0)
+    if not _is_base64(cte):
+        return length
+    # Two counts and two searches of the whole span; the padding is only at the end.
+    last = max(start, end - 16)
+    if isinstance(encoded, str):
+        blanks = encoded.count("\n", start, end) + encoded.count("\r", start, end)
+        blanks += sum(
+            encoded.count(c, start, end) for c in " \t" if encoded.find(c, start, end) >= 0
+        )
+        return length - blanks - encoded.count("=", last, end)
+    blanks = encoded.count(b"\n", start, end) + encoded.count(b"\r", start, end)
+    blanks += sum(
+        encoded.count(c, start, end) for c in (b" ", b"\t") if encoded.find(c, start, end) >= 0
+    )
+    return length - blanks - encoded.count(b"=", last, end)
+
+
+def _is_base64(cte: str) -> bool:
+    return cte.strip().lower() == "base64"
 
 
 def _part_text(part: Message, problems: list[str]) -> str:
@@ -717,6 +783,8 @@ def _walk(part: Message, state: _Walk, origin: str, depth: int) -> None:
     if depth > MAX_DEPTH or state.parts > MAX_PARTS:
         if "MIME structure too deep or too large; rest skipped" not in state.problems:
             state.problems.append("MIME structure too deep or too large; rest skipped")
+        reason = NOT_KEPT_TOO_DEEP if depth > MAX_DEPTH else NOT_KEPT_TOO_MANY_PARTS
+        _not_walked(part, state, origin, reason)
         return
     try:
         _dispatch(part, state, origin, depth)
@@ -741,6 +809,12 @@ def _dispatch(part: Message, state: _Walk, origin: str, depth: int) -> None:
         _leaf(part, state, origin, ctype)
 
 
+def _is_text(part: Message, ctype: str, filename: str | None) -> bool:
+    """A part that is text of the message (a body or a fragment of it), not a file."""
+    named = filename is not None or _disposition(part) == "attachment"
+    return not named and ctype in ("text/plain", "text/html")
+
+
 def _leaf(part: Message, state: _Walk, origin: str, ctype: str) -> None:
     disposition = _disposition(part)
     filename = _filename(part)
@@ -754,20 +828,77 @@ def _leaf(part: Message, state: _Walk, origin: str, ctype: str) -> None:
         state.htmls.append(_part_text(part, state.problems))
     elif _is_tnef(ctype, filename) and not state.omit_content:
         _tnef(part, filename, state, origin)
+    elif state.omit_content and ctype.startswith("multipart/"):
+        pass  # a multipart cut before its first part: its parts are read past the cut
     else:
         state.attachments.append(_attachment(part, state, origin, ctype, filename))
+        state.last_leaf = part
+        return
+    state.last_leaf = None
 
 
 def _attachment(
     part: Message, state: _Walk, origin: str, ctype: str, filename: str | None
 ) -> ParsedAttachment:
-    cid = normalize_message_id(str(part.get("content-id", "") or "")) or None
-    inline = _disposition(part) == "inline" or (cid is not None and _disposition(part) == "")
     if state.omit_content:
-        size = _estimated_size(part)
-        return ParsedAttachment(filename, ctype, b"", inline, cid, origin, size, omitted=True)
+        return _omitted(part, origin, ctype, filename, NOT_KEPT_MESSAGE_TOO_LARGE)
+    cid, inline = _content_id(part)
     content = _payload(part)
     return ParsedAttachment(filename, ctype, content, inline, cid, origin, len(content))
+
+
+def _content_id(part: Message) -> tuple[str | None, bool]:
+    """The part's Content-ID, and whether it is shown inline."""
+    cid = normalize_message_id(str(part.get("content-id", "") or "")) or None
+    inline = _disposition(part) == "inline" or (cid is not None and _disposition(part) == "")
+    return cid, inline
+
+
+def _omitted(
+    part: Message, origin: str, ctype: str, filename: str | None, reason: str
+) -> ParsedAttachment:
+    """A part listed with its estimated size but without its content (never decoded)."""
+    cid, inline = _content_id(part)
+    size = _estimated_size(part)
+    return ParsedAttachment(
+        filename, ctype, b"", inline, cid, origin, size, omitted=True, not_kept=reason
+    )
+
+
+def _not_kept(state: _Walk, reason: str) -> bool:
+    """Count one part not kept; True while parts are still listed by name."""
+    if state.cut.listed < LISTED_NOT_KEPT:
+        state.cut.listed += 1
+        return True
+    _count_unlisted(state, reason)
+    return False
+
+
+def _count_unlisted(state: _Walk, reason: str) -> None:
+    state.cut.unlisted[reason] = state.cut.unlisted.get(reason, 0) + 1
+
+
+def _not_walked(part: Message, state: _Walk, origin: str, reason: str) -> None:
+    """List the files under a part the walk does not read (a forwarded message is one) by
+    their headers, then count the leaves past LISTED_NOT_KEPT without reading even those;
+    iteratively, as the tree may be very deep."""
+    stack = [part]
+    while stack:
+        node = stack.pop()
+        if node.is_multipart() and not _content_type(node).startswith("message/"):
+            payload = node.get_payload()
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        elif state.cut.listed >= LISTED_NOT_KEPT:
+            _count_unlisted(state, reason)  # is_multipart only looked at the payload
+        else:
+            _list_not_kept(node, state, origin, reason)
+
+
+def _list_not_kept(part: Message, state: _Walk, origin: str, reason: str) -> None:
+    """List a file not kept (a text of the message is no file: it is left out)."""
+    ctype, filename = _content_type(part), _filename(part)
+    if not _is_text(part, ctype, filename) and _not_kept(state, reason):
+        state.attachments.append(_omitted(part, origin, ctype, filename, reason))
 
 
 def _sub_message(part: Message) -> Message | None:
@@ -784,7 +915,9 @@ def _walk_rfc822(part: Message, state: _Walk, depth: int) -> None:
     if inner is None:
         return
     raw = _serialise(inner)
-    summary = _Walk(problems=state.problems, omit_content=state.omit_content, parts=state.parts)
+    summary = _Walk(
+        problems=state.problems, omit_content=state.omit_content, cut=state.cut, parts=state.parts
+    )
     _walk(inner, summary, ORIGIN_MESSAGE, depth + 1)
     headers = _Headers(inner, state.problems)
     message_id = normalize_message_id(headers.text("message-id"))
@@ -808,12 +941,11 @@ def _walk_rfc822(part: Message, state: _Walk, depth: int) -> None:
     state.attachments.extend(_as_forwarded(a) for a in summary.attachments)
     state.forwarded.extend(summary.forwarded)
     state.parts = summary.parts
+    state.last_leaf = None
 
 
 def _as_forwarded(att: ParsedAttachment) -> ParsedAttachment:
-    if att.origin != ORIGIN_MESSAGE:
-        return att
-    return replace(att, origin=ORIGIN_FORWARDED)
+    return att if att.origin != ORIGIN_MESSAGE else replace(att, origin=ORIGIN_FORWARDED)
 
 
 def _safe_stem(subject: str) -> str:
@@ -900,9 +1032,136 @@ def _tnef(part: Message, filename: str | None, state: _Walk, origin: str) -> Non
         return
     for name, content in files:
         ctype = mimetypes.guess_type(name or "")[0] or "application/octet-stream"
-        state.attachments.append(
-            ParsedAttachment(name, ctype, content, False, None, ORIGIN_TNEF, len(content))
-        )
+        state.parts += 1  # each file counts as a part: a winmail.dat may hold thousands
+        if state.parts <= MAX_PARTS:
+            item = ParsedAttachment(name, ctype, content, False, None, ORIGIN_TNEF, len(content))
+        elif _not_kept(state, NOT_KEPT_TOO_MANY_PARTS):
+            item = ParsedAttachment(
+                name, ctype, b"", False, None, ORIGIN_TNEF, len(content),
+                omitted=True, not_kept=NOT_KEPT_TOO_MANY_PARTS,
+            )  # fmt: skip
+        else:
+            continue
+        state.attachments.append(item)
+
+
+# --------------------------------------------------------------------------------------------
+# Past the size cut
+# --------------------------------------------------------------------------------------------
+
+
+def _cut_point(raw: bytes, max_bytes: int) -> int:
+    """Where to cut an oversized message: at ``max_bytes``, but before a short line starting
+    "-" that it would cut (a boundary line, perhaps), and before the line starting "--" (a
+    boundary line, likely) before it if the header block after that line is not complete by
+    then: the part is then read past the cut, headers and all, not by a few of its headers,
+    as an empty part, or with a piece of a boundary line in its content."""
+    cut = max_bytes
+    line = raw.rfind(b"\n", max(0, cut - 100), cut) + 1
+    if line > 0 and raw.startswith(b"-", line):
+        cut = line
+    boundary = raw.rfind(b"\n--", max(0, cut - TAIL_HEADER_BYTES), cut)
+    if boundary < 0 or raw.find(b"\n\n", boundary, cut) >= 0:
+        return cut
+    return cut if raw.find(b"\n\r\n", boundary, cut) >= 0 else boundary + 1
+
+
+def _boundaries(tree: Message) -> set[bytes]:
+    """The boundaries of every multipart in the tree (walked iteratively: it may be deep)."""
+    found: set[bytes] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        payload = node.get_payload()
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, Message))
+        # A multipart cut before its first part has no list of parts, but its boundary.
+        boundary = node.get_boundary() if _content_type(node).startswith("multipart/") else None
+        found.update([_raw_bytes(boundary)] if boundary else [])
+    return found
+
+
+def _boundary_lines(
+    raw: bytes, start: int, boundaries: set[bytes]
+) -> Iterator[tuple[int, int, bool]]:
+    """(where it starts, where the next line starts, whether it closes) of each boundary line
+    from ``start`` (a line start) on; ``boundaries`` may grow between two lines."""
+    at = start if raw.startswith(b"--", start) else _line_after(raw.find(b"\n--", start))
+    while at >= 0:
+        longest = max(map(len, boundaries)) + 8  # "--", boundary, "--", some blanks, CRLF
+        newline = raw.find(b"\n", at, at + longest + 1)
+        end = len(raw) if newline < 0 else newline + 1
+        if end - at <= longest:
+            token = raw[at + 2 : end].rstrip(b"\r\n").rstrip(b" \t")
+            if token in boundaries:
+                yield at, end, False
+            elif token.endswith(b"--") and token[:-2] in boundaries:
+                yield at, end, True
+        at = _line_after(raw.find(b"\n--", at + 2))
+
+
+def _line_after(newline: int) -> int:
+    return newline + 1 if newline >= 0 else -1
+
+
+def _tail_part(raw: bytes, start: int) -> tuple[Message, int]:
+    """The headers of the part that starts at ``start`` (at most TAIL_HEADER_BYTES of them),
+    and where its body starts."""
+    window = raw[start : start + TAIL_HEADER_BYTES]
+    if window.startswith((b"\r\n", b"\n")):
+        return Message(policy=compat32), start + window.index(b"\n") + 1
+    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (i := window.find(sep)) >= 0]
+    blank, width = min(ends) if ends else (len(window), 0)
+    headers = email.parser.BytesHeaderParser(policy=compat32).parsebytes(window[:blank])
+    return headers, start + blank + width
+
+
+def _encoding(part: Message) -> str:
+    return str(part.get("content-transfer-encoding", ""))
+
+
+def _past_the_cut(raw: bytes, cut: int, tree: Message, state: _Walk) -> None:
+    """List the parts of an oversized message that lie past the cut (found by the boundary
+    lines of its multiparts; only their headers are read), and count in the size of the last
+    attachment before the cut what follows of it."""
+    boundaries = _boundaries(tree)
+    last = (len(state.attachments) - 1, state.last_leaf) if state.last_leaf else None
+    rest_of_last = len(raw)
+    pending: tuple[int, int, str] | None = None  # (attachment index, body start, encoding)
+    read = 0
+    start = raw.rfind(b"\n", 0, cut) + 1  # the line the cut is in
+    lines = _boundary_lines(raw, start, boundaries) if boundaries else iter(())
+    for line_start, line_end, close in lines:
+        rest_of_last = min(rest_of_last, line_start)
+        if pending is not None:
+            _resize(state, pending[0], _decoded_size(raw, pending[2], pending[1], line_start))
+            pending = None
+        if close:
+            continue
+        read += 1
+        if read > MAX_PARTS:  # counted, not read: the work stays bounded
+            _count_unlisted(state, NOT_KEPT_MESSAGE_TOO_LARGE)
+            continue
+        part, body = _tail_part(raw, line_end)
+        if _content_type(part).startswith("multipart/"):
+            boundary = part.get_boundary()
+            boundaries.update([_raw_bytes(boundary)] if boundary else [])
+            continue
+        listed = len(state.attachments)
+        _list_not_kept(part, state, ORIGIN_MESSAGE, NOT_KEPT_MESSAGE_TOO_LARGE)
+        if len(state.attachments) > listed:
+            pending = (listed, body, _encoding(part))
+    if pending is not None:  # no close line
+        _resize(state, pending[0], _decoded_size(raw, pending[2], pending[1], len(raw)))
+    if last is not None and rest_of_last > cut:
+        index, part = last
+        cte, payload = _encoding(part), part.get_payload()
+        seen = _content_chars(payload, cte) if isinstance(payload, str) else 0
+        _resize(state, index, _decoded_size(raw, cte, cut, rest_of_last, before=seen))
+
+
+def _resize(state: _Walk, index: int, size: int) -> None:
+    state.attachments[index] = replace(state.attachments[index], size=size)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1050,7 +1309,8 @@ def _report_type(msg: Message) -> str | None:
 
 def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) -> ParsedMessage:
     oversized = max_bytes is not None and len(raw) > max_bytes
-    source = raw[:max_bytes] if oversized and max_bytes is not None else raw
+    cut = _cut_point(raw, max_bytes) if oversized and max_bytes is not None else len(raw)
+    source = raw[:cut]
     if oversized:
         problems.append(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
     msg = mimetree.message_from_bytes(source)
@@ -1058,6 +1318,11 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
     state = _Walk(problems=problems, omit_content=oversized)
     state.report_type = _report_type(msg)
     _walk(msg, state, ORIGIN_MESSAGE, 0)
+    if oversized:
+        try:
+            _past_the_cut(raw, cut, msg, state)
+        except Exception as exc:  # noqa: BLE001 - what was read before the cut stands
+            problems.append(f"parts past the size limit not listed: {type(exc).__name__}")
     text, html_clean = _body(state, oversized)
     attachments = _mark_inline(state.attachments, "\n".join(state.htmls))
     sender = headers.addresses("from")
@@ -1102,6 +1367,7 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
         bounced_recipients=tuple(dict.fromkeys(state.failed_recipients)),
         oversized=oversized,
         size=len(raw),
+        not_listed=tuple(sorted(state.cut.unlisted.items())),
         headers=tuple((n, _header_text(v, problems)) for n, v in headers.order),
         errors=tuple(dict.fromkeys(problems)),
     )

@@ -11,7 +11,12 @@ from dataclasses import dataclass, replace
 from mail_ingest.autoreply import should_auto_reply
 from mail_ingest.fields import RequiredFields, extract_required_fields
 from mail_ingest.language import Language, detect_language
-from mail_ingest.parse import ParsedAttachment, ParsedMessage, parse_message
+from mail_ingest.parse import (
+    NOT_KEPT_MESSAGE_TOO_LARGE,
+    ParsedAttachment,
+    ParsedMessage,
+    parse_message,
+)
 from mail_ingest.policy import (
     DEFAULT_FORBIDDEN_EXTENSIONS,
     Inspection,
@@ -19,6 +24,7 @@ from mail_ingest.policy import (
     decide,
     effective_extension,
     inspect,
+    not_kept,
 )
 from mail_ingest.quoting import split_quoted
 from mail_ingest.routing import RouteDecision, Rule, route
@@ -130,14 +136,25 @@ def judge_attachments(
     inspections: Sequence[Inspection | None],
     *,
     forbidden_extensions: Collection[str] | None = None,
+    attachment_max_bytes: int | None = None,
 ) -> list[JudgedAttachment]:
     """Judge every attachment, forwarded messages' ones included, under one desk's forbidden
-    extensions; ``inspections`` are the analysis' (None for an omitted attachment)."""
+    extensions; ``inspections`` are the analysis' (None for an omitted attachment, which is
+    not kept, for the reason the parser gives)."""
     forbidden = (
         DEFAULT_FORBIDDEN_EXTENSIONS if forbidden_extensions is None else forbidden_extensions
     )
     return [
-        JudgedAttachment(item, decide(item.filename, inspection, forbidden_extensions=forbidden))
+        JudgedAttachment(
+            item,
+            _omitted_verdict(item, attachment_max_bytes)
+            if inspection is None
+            else decide(item.filename, inspection, forbidden_extensions=forbidden),
+        )
         for item, inspection in zip(attachments, inspections, strict=True)
-        if inspection is not None
     ]
+
+
+def _omitted_verdict(item: ParsedAttachment, max_bytes: int | None) -> Verdict:
+    reason = item.not_kept or NOT_KEPT_MESSAGE_TOO_LARGE
+    return not_kept(item.filename, item.declared_type, reason, item.size, max_bytes=max_bytes)

@@ -110,7 +110,26 @@ REASON_TEXT: dict[str, dict[str, str]] = {
         "en": "The file is larger than the desk accepts.",
         "ja": "ファイルのサイズが受信できる上限を超えています。",
     },
+    "message_too_large": {
+        "en": "The mail was larger than the desk accepts, so its files were not kept.",
+        "ja": "メール全体のサイズが受信できる上限を超えていたため、"
+        "添付ファイルを保存できませんでした。",
+    },
+    "too_many_parts": {
+        "en": "The mail had more files than the desk accepts in one mail.",
+        "ja": "1 通のメールで受信できるファイルの数を超えていました。",
+    },
+    "too_deep": {
+        "en": "The file was nested too deeply in the mail (forwarded mails inside forwarded "
+        "mails) to be read.",
+        "ja": "ファイルがメールの中で深く入れ子になっていたため(転送メールの中の転送メールなど)、"
+        "読み取れませんでした。",
+    },
 }
+
+NOT_KEPT_REASONS = frozenset({"message_too_large", "too_many_parts", "too_deep"})
+"""Why the parser kept no content of a part (its limits on size, count and depth): such a
+file was never judged, stands whatever a desk's policy, and refuses no mail as a whole."""
 
 # Characters Windows does not show: bidi overrides and isolates, zero-width and other format
 # characters (Unicode category Cf), and control characters (Cc).
@@ -254,6 +273,20 @@ def decide(
         detail = f"the file has {inspection.size} bytes; the limit is {limit} bytes"
         return Verdict(False, "too_large", detected, detail, extension)
     return _accepted(filename, detected, extension)
+
+
+def not_kept(
+    filename: str | None, declared_type: str, reason: str, size: int, *, max_bytes: int | None
+) -> Verdict:
+    """The verdict on a part the parser did not keep (``reason``: one of NOT_KEPT_REASONS)."""
+    detail = {
+        "message_too_large": "the mail was over the size limit; the file was not read",
+        "too_many_parts": "the mail had more parts than are read",
+        "too_deep": "the file was nested deeper than is read",
+    }.get(reason, "the file was not read")
+    if max_bytes is not None and size > max_bytes:
+        detail += f"; the file has about {size} bytes, over the {max_bytes}-byte limit for a file"
+    return Verdict(False, reason, declared_type, detail, effective_extension(filename))
 
 
 def judge(

@@ -59,7 +59,7 @@ from helpdesk.tickets.numbers import find_numbers, format_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.parse import parse_message
 from mail_ingest.pipeline import Analysis, JudgedAttachment, judge_attachments
-from mail_ingest.policy import Verdict
+from mail_ingest.policy import NOT_KEPT_REASONS, Verdict
 from mail_ingest.routing import Rule
 from mail_ingest.workers import AnalysisSettings, analyse_batch
 
@@ -473,13 +473,14 @@ class IngestBatch:
             analysis.parsed.attachments,
             analysis.inspections,
             forbidden_extensions=desk.forbidden_extension_set,
+            attachment_max_bytes=self.max_attachment_bytes,
         )
         if desk.applies_attachment_policy:
             return judged
-        return [j for j in judged if j.verdict.reason == "too_large"] + [
-            JudgedAttachment(j.attachment, _allowed(j))
+        # Limits stand whatever the desk: a file too large or not kept has nothing to serve.
+        return [
+            j if j.verdict.reason in _LIMITS else JudgedAttachment(j.attachment, _allowed(j))
             for j in judged
-            if j.verdict.reason != "too_large"
         ]
 
     def _new_enquiry(
@@ -497,7 +498,7 @@ class IngestBatch:
         desk = previous.desk if previous is not None and previous.desk.accepts_email else None
         desk = desk or self._desk_for(analysis)
         judged = self._judge(desk, analysis)
-        refused = [j for j in judged if not j.verdict.allowed]
+        refused = _refused(judged)
         if refused and desk.attachment_action is AttachmentAction.REJECT:
             return self._reject(desk, raw, analysis, uid, at, received, judged)
         parsed = analysis.parsed
@@ -523,7 +524,8 @@ class IngestBatch:
         message = self._store_message(analysis, uid, at, received, ticket, judged)
         if not needs_fields:
             services.start_clock(ticket, opened)
-        self._acknowledge(ticket, analysis, at, refused, needs_fields)
+        not_kept = [j for j in judged if j.verdict.reason in NOT_KEPT_REASONS]
+        self._acknowledge(ticket, analysis, at, refused, not_kept, needs_fields)
         audit.record("mail.received", ticket, None, at, message_id=analysis.message_id)
         return Outcome("new_ticket", ticket, message)
 
@@ -536,11 +538,10 @@ class IngestBatch:
         ticket.updated_at = at
         if not services.complete_if_ready(ticket, at=at):
             services.customer_replied(ticket, at=at)
-        refused = [j for j in judged if not j.verdict.allowed]
-        if refused and self._may_reply(analysis):
-            self._reply(
-                "refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused)
-            )
+        # No acknowledgement names the files not kept: the refusal names them with the rest.
+        files = refused_files(judged, analysis.parsed.not_listed)
+        if files and self._may_reply(analysis):
+            self._reply("refused", ticket.desk, ticket, analysis, at, refused=files)
         audit.record("mail.follow_up", ticket, None, at, message_id=analysis.message_id)
         return Outcome("follow_up", ticket, message)
 
@@ -560,7 +561,7 @@ class IngestBatch:
         message.desk_id = desk.id
         # The raw store has these bytes already: the quarantine's copy is a hard link to them.
         stores().quarantine.put_linked(raw, stores().raw, sync=False, key=analysis.parsed.sha256)
-        refused = [j for j in judged if not j.verdict.allowed]
+        refused = _refused(judged)
         if self._may_reply(analysis):
             self._reply("refused", desk, None, analysis, at, refused=refused_files(refused))
         audit.record(
@@ -629,6 +630,7 @@ class IngestBatch:
             imap_uid=uid,
             auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",
             oversized=parsed.oversized,
+            not_listed=dict(parsed.not_listed) or None,
             received_at=received,
             created_at=at,
         )
@@ -659,16 +661,21 @@ class IngestBatch:
         analysis: Analysis,
         at: datetime,
         refused: list[JudgedAttachment],
+        not_kept: list[JudgedAttachment],
         needs_fields: bool,
     ) -> None:
+        """The first reply to a new ticket names the parts not kept; a refusal follows it."""
         if not self._may_reply(analysis):
             return
+        files = refused_files(not_kept, analysis.parsed.not_listed)
         if needs_fields:
             missing = list(analysis.fields.missing)
-            self._reply("missing_fields", ticket.desk, ticket, analysis, at, missing=missing)
+            self._reply(
+                "missing_fields", ticket.desk, ticket, analysis, at, missing=missing, not_kept=files
+            )
         else:
             context = acknowledgement_context(ticket, now=at)
-            self._reply("ack", ticket.desk, ticket, analysis, at, **context)
+            self._reply("ack", ticket.desk, ticket, analysis, at, not_kept=files, **context)
         if refused and self._may_reply(analysis):
             self._reply(
                 "refused", ticket.desk, ticket, analysis, at, refused=refused_files(refused)
@@ -703,6 +710,15 @@ class IngestBatch:
             **context,
         )
         self.replies[to.lower()] += 1
+
+
+_LIMITS = NOT_KEPT_REASONS | {"too_large"}
+
+
+def _refused(judged: list[JudgedAttachment]) -> list[JudgedAttachment]:
+    """The files refused by the desk's policy or as too large: the parts the parser did not
+    keep open the ticket all the same (the acknowledgement names them)."""
+    return [j for j in judged if not j.verdict.allowed and j.verdict.reason not in NOT_KEPT_REASONS]
 
 
 def _allowed(item: JudgedAttachment) -> Verdict:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +13,9 @@ from helpdesk import outbox
 from helpdesk.models import Desk, Ticket
 from helpdesk.outbox import OutgoingMail
 from helpdesk.tickets import sla
+from mail_ingest.parse import MAX_PARTS
 from mail_ingest.pipeline import JudgedAttachment
-from mail_ingest.policy import REASON_TEXT
+from mail_ingest.policy import NOT_KEPT_REASONS, REASON_TEXT
 
 FIELD_LABELS = {
     "ja": {
@@ -38,13 +39,56 @@ SUBJECT_PREFIXES = {
 WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
+MAIL_LISTED_FILES = 20
+"""The most files a reply names; it counts the rest."""
+
+
 @dataclass(frozen=True)
 class RefusedFile:
-    """A refused file as the refusal mail names it."""
+    """A file refused or not kept, as a reply names it."""
 
     name: str
     reason_ja: str
     reason_en: str
+    size: str = ""
+
+
+@dataclass(frozen=True)
+class FilesNotKept:
+    """The files of a mail that were refused or not kept, as a reply lists them: the first
+    MAIL_LISTED_FILES by name, the rest counted, and which advice on sending them applies."""
+
+    listed: list[RefusedFile] = field(default_factory=list)
+    more: int = 0
+    reasons: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.listed) or self.more > 0
+
+    @property
+    def more_text(self) -> str:
+        """How many more, with thousands separators."""
+        return f"{self.more:,}"
+
+    @property
+    def forbidden(self) -> bool:
+        """Some were refused for what they are: the advice on passwords and file types."""
+        return bool(self.reasons - NOT_KEPT_REASONS - {"too_large"})
+
+    @property
+    def too_large(self) -> bool:
+        """Some were too large, alone or with the rest of the mail: the advice on sizes."""
+        return bool(self.reasons & {"too_large", "message_too_large"})
+
+    @property
+    def too_many(self) -> bool:
+        """The mail had more parts than are read: the advice on several mails."""
+        return "too_many_parts" in self.reasons
+
+    @property
+    def too_deep(self) -> bool:
+        """Files nested in forwarded mails: the advice to attach them directly."""
+        return "too_deep" in self.reasons
 
 
 def hours_text(desk: Desk, lang: str) -> str:
@@ -74,6 +118,7 @@ def _context(desk: Desk, lang: str, **extra: Any) -> dict[str, Any]:
         "hours_en": hours_text(desk, "en"),
         "labels_ja": FIELD_LABELS["ja"],
         "labels_en": FIELD_LABELS["en"],
+        "limits": limits_text(),
         **extra,
     }
 
@@ -85,6 +130,11 @@ def render(kind: str, lang: str, **context: Any) -> str:
     never shows, at a cost paid once for every acknowledgement of a poll."""
     template = current_app.jinja_env.get_template(f"mail/{kind}.{lang}.txt")
     return template.render(context).strip() + "\n"
+
+
+def reply_text(kind: str, *, desk: Desk, ticket: Ticket | None, lang: str, **context: Any) -> str:
+    """The text of an automatic reply of ``kind`` in ``lang`` ("ja" or "en")."""
+    return render(kind, lang, **_context(desk, lang, ticket=ticket, **context))
 
 
 def queue_reply(
@@ -103,7 +153,7 @@ def queue_reply(
     """Render an automatic reply and put it in the outbox (written at the caller's flush)."""
     lang = "ja" if lang == "ja" else "en"
     number = ticket.number if ticket is not None else ""
-    text = render(kind, lang, **_context(desk, lang, ticket=ticket, **context))
+    text = reply_text(kind, desk=desk, ticket=ticket, lang=lang, **context)
     mail = OutgoingMail(
         kind=kind,
         sender=desk.reply_from,
@@ -155,18 +205,51 @@ def acknowledgement_context(ticket: Ticket, now: datetime | None = None) -> dict
     return {"due_text": due_text, "due_reason": due_reason}
 
 
-def refused_files(judged: Sequence[JudgedAttachment]) -> list[RefusedFile]:
-    """The refused files of a message, with their reasons in both languages."""
+def refused_files(
+    judged: Sequence[JudgedAttachment], not_listed: Iterable[tuple[str, int]] = ()
+) -> FilesNotKept:
+    """The refused or not kept files of a message, with their reasons in both languages; with
+    ``not_listed``, the (reason, count) of the parts not kept that have no row of their own."""
     files = []
-    for item in judged:
-        if item.verdict.allowed:
-            continue
+    refused = [item for item in judged if not item.verdict.allowed]
+    for item in refused[:MAIL_LISTED_FILES]:
         texts = REASON_TEXT.get(item.verdict.reason, {})
         files.append(
             RefusedFile(
                 name=item.attachment.filename or "(no name)",
                 reason_ja=texts.get("ja", item.verdict.detail),
                 reason_en=texts.get("en", item.verdict.detail),
+                size=size_text(item.attachment.size or len(item.attachment.content)),
             )
         )
-    return files
+    reasons = {item.verdict.reason for item in refused}
+    counted = [(reason, count) for reason, count in not_listed if count > 0]
+    reasons.update(reason for reason, _ in counted)
+    more = len(refused) - len(files) + sum(count for _, count in counted)
+    return FilesNotKept(files, more, frozenset(reasons))
+
+
+def size_text(size: int) -> str:
+    """A file size as a reply gives it: 9 B, 12.3 KB, 20.0 MB (units of 1,024, as Windows)."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def limits_text() -> dict[str, str]:
+    """The limits a reply's advice on sending files names, from the settings."""
+    config = current_app.config
+    message = config["MAX_MESSAGE_BYTES"]
+    return {
+        "message": _whole_megabytes(message),
+        "file": _whole_megabytes(config["MAX_ATTACHMENT_BYTES"]),
+        # Base64 makes an attached file a third larger: what fits in a mail of that size.
+        "files_in_message": _whole_megabytes(message * 3 // 4),
+        "parts": f"{MAX_PARTS:,}",
+    }
+
+
+def _whole_megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"

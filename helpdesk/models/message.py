@@ -66,6 +66,9 @@ class Message(db.Model):
     auto_generated: Mapped[bool] = mapped_column(default=False)
     refused: Mapped[bool] = mapped_column(default=False)
     oversized: Mapped[bool] = mapped_column(default=False)
+    # Parts of the mail not kept beyond those listed as attachment rows, counted by reason
+    # (mail_ingest.policy.NOT_KEPT_REASONS); None when every part not kept is listed.
+    not_listed: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -30,10 +30,6 @@ from helpdesk import clock, i18n
 from helpdesk.access import can_work_desk, readable_desks, scope_tickets, ticket_or_404
 from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
-<<<<<<< HEAD
-from helpdesk.models import Attachment, Desk, Direction, Message, Priority, Ticket, User
-from helpdesk.models.types import row_id
-=======
 from helpdesk.models import (
     Attachment,
     Desk,
@@ -45,7 +41,7 @@ from helpdesk.models import (
     Ticket,
     User,
 )
->>>>>>> msgid-reuse
+from helpdesk.models.types import row_id
 from helpdesk.sla import BusinessCalendar
 from helpdesk.stores import stores
 from helpdesk.tickets import presence, queries, search, services
@@ -67,7 +63,7 @@ from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 from mail_ingest.filenames import revealed
 from mail_ingest.parse import sanitize_html
-from mail_ingest.policy import REASON_TEXT
+from mail_ingest.policy import NOT_KEPT_REASONS, REASON_TEXT
 from mail_ingest.quoting import split_quoted
 
 bp = Blueprint("tickets", __name__)
@@ -390,6 +386,7 @@ class AttachmentView:
     detected_type: str
     url: str | None
     refused_reason: str | None
+    refused_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -418,6 +415,9 @@ class MessageView:
     # The sender gave an earlier, different message this Message-ID (shown with the ID).
     reused_message_id: str | None = None
     repeats: list[RepeatView] = field(default_factory=list)
+    # What of the mail was not kept: a summary, and the parts past the listed ones, counted.
+    not_kept: list[str] = field(default_factory=list)
+    not_listed: list[str] = field(default_factory=list)
 
 
 def _size_label(size: int) -> str:
@@ -428,11 +428,12 @@ def _size_label(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _reason_text(reason: str, detail: str = "") -> str:
+    return REASON_TEXT.get(reason, {}).get(i18n.current_language()) or detail or reason
+
+
 def _attachment_view(item: Attachment) -> AttachmentView:
-    lang = i18n.current_language()
-    refused = None
-    if not item.allowed:
-        refused = REASON_TEXT.get(item.reason, {}).get(lang) or item.detail or item.reason
+    refused = None if item.allowed else _reason_text(item.reason, item.detail)
     downloadable = item.allowed and item.storage_key is not None
     return AttachmentView(
         name=item.filename or f"attachment-{item.id}",
@@ -440,6 +441,7 @@ def _attachment_view(item: Attachment) -> AttachmentView:
         detected_type=item.detected_type or item.declared_type,
         url=url_for("tickets.attachment", attachment_id=item.id) if downloadable else None,
         refused_reason=refused,
+        refused_label=_("Not kept") if item.reason in NOT_KEPT_REASONS else _("Refused"),
     )
 
 
@@ -464,6 +466,28 @@ def _repeat_views(messages: Sequence[Message], timezone: str) -> dict[int, list[
     return views
 
 
+def _not_kept(message: Message) -> tuple[list[str], list[str]]:
+    """What the page says of the parts of a mail the parser did not keep: a summary, and a
+    line for each reason of those past the listed ones (which have no row)."""
+    listed = sum(1 for a in message.attachments if a.reason in NOT_KEPT_REASONS)
+    counted = sorted((message.not_listed or {}).items())
+    total = listed + sum(count for _reason, count in counted)
+    summary = []
+    if message.oversized:
+        limit = _size_label(int(current_app.config["MAX_MESSAGE_BYTES"]))
+        summary.append(_("This mail was over the size limit ({limit}).").format(limit=limit))
+    if total:
+        text = _("Files not kept: {count}. Administrators can download the whole mail.")
+        summary.append(text.format(count=f"{total:,}"))
+    more = [
+        _("… and {count} more not kept: {reason}").format(
+            count=f"{count:,}", reason=_reason_text(reason)
+        )
+        for reason, count in counted
+    ]
+    return summary, more
+
+
 def _message_view(
     message: Message, timezone: str, repeats: list[RepeatView] | None = None
 ) -> MessageView:
@@ -474,6 +498,7 @@ def _message_view(
         author = message.author.name if message.author else (message.from_name or _("system"))
     else:
         author = f"{message.from_name or ''} <{message.from_address or ''}>".strip()
+    not_kept, not_listed = _not_kept(message)
     kind_labels = {
         Direction.INBOUND: "Inbound",
         Direction.OUTBOUND: "Outbound",
@@ -492,6 +517,8 @@ def _message_view(
         attachments=[_attachment_view(a) for a in message.attachments],
         reused_message_id=message.message_id if message.message_id_reused else None,
         repeats=repeats or [],
+        not_kept=not_kept,
+        not_listed=not_listed,
     )
 
 

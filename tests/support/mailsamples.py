@@ -348,6 +348,34 @@ def big_message(size: int = 2_000_000) -> bytes:
     return msg.as_bytes()
 
 
+def many_attachments(
+    count: int, *, sender: str = "many@example.com", body: str = "Here are the files.\n"
+) -> bytes:
+    """A message with ``count`` small attachments, f00000.txt and on."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = DESK
+    msg["Subject"] = "many files"
+    msg["Message-ID"] = make_msgid("many", domain="example.com")
+    msg.set_content(body)
+    for i in range(count):
+        msg.add_attachment(f"file {i}\n".encode(), "text", "plain", filename=f"f{i:05}.txt")
+    return msg.as_bytes()
+
+
+def files_message(files: list[tuple[str, bytes]]) -> bytes:
+    """A message with the given attachments, in order (as application/octet-stream)."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "files@example.com"
+    msg["To"] = DESK
+    msg["Subject"] = "files"
+    msg["Message-ID"] = "<files.1@example.com>"
+    msg.set_content("Here are the files.\n")
+    for name, content in files:
+        msg.add_attachment(content, "application", "octet-stream", filename=name)
+    return msg.as_bytes()
+
+
 # ---- TNEF ---------------------------------------------------------------------------------
 
 

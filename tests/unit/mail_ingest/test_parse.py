@@ -12,7 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mail_ingest import parse as parse_module
 from mail_ingest.parse import (
+    LISTED_NOT_KEPT,
+    MAX_PARTS,
     ORIGIN_FORWARDED,
     ORIGIN_MESSAGE,
     ORIGIN_TNEF,
@@ -664,3 +667,99 @@ def test_an_oversized_message_is_told_apart_past_the_cut() -> None:
     assert first.content_sha256 != parse_message(large, max_bytes=200_000).content_sha256
     relayed = parse_message(_relayed(small, "mx.isp.example"), max_bytes=200_000)
     assert relayed.content_sha256 == first.content_sha256
+
+
+# ---- parts not kept: listed by name, then counted -------------------------------------------
+
+
+def _not_kept(msg: ParsedMessage) -> list[tuple[str | None, str]]:
+    return [(a.filename, a.not_kept) for a in msg.attachments if a.omitted]
+
+
+def test_parts_past_the_part_limit_are_listed_then_counted() -> None:
+    msg = parse_message(samples.many_attachments(10_000))
+    kept = [a for a in msg.attachments if not a.omitted]
+    # The root multipart and the text are parts too: 998 files are read.
+    assert len(kept) == MAX_PARTS - 2 and kept[-1].filename == "f00997.txt"
+    assert _not_kept(msg) == [(f"f{i:05}.txt", "too_many_parts") for i in range(998, 1018)]
+    assert all(a.content == b"" and a.sha256 == "" for a in msg.attachments if a.omitted)
+    assert msg.not_listed == (("too_many_parts", 10_000 - 998 - LISTED_NOT_KEPT),)
+    assert msg.attachments[-1].size == len(b"file 1017\n")
+
+
+def test_parts_past_the_limit_are_listed_without_reading_their_content(monkeypatch) -> None:
+    raw = samples.many_attachments(3_000)
+    decoded = []
+    original = parse_module._payload
+    monkeypatch.setattr(parse_module, "_payload", lambda part: decoded.append(1) or original(part))
+    msg = parse_message(raw)
+    assert len(decoded) == MAX_PARTS - 1  # the text and the files read, none past the limit
+    listed = sum(1 for a in msg.attachments if a.omitted)
+    assert listed + sum(count for _, count in msg.not_listed) == 3_000 - (MAX_PARTS - 2)
+
+
+def test_parts_nested_too_deep_are_listed() -> None:
+    head = b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+    raw = head
+    for i in range(40):
+        raw += f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
+    raw += b'Content-Type: application/pdf; name="deep.pdf"\r\n\r\n%PDF-1.4\r\n'
+    msg = parse_message(raw)
+    assert _not_kept(msg) == [("deep.pdf", "too_deep")] and msg.not_listed == ()
+
+
+def test_oversized_message_lists_the_parts_past_the_cut() -> None:
+    big, after = random.Random(2).randbytes(600_000), [b"x" * 1000] * 30
+    names = [f"after{i:02}.pdf" for i in range(30)]
+    raw = samples.files_message([("big.pdf", big), *zip(names, after, strict=True)])
+    msg = parse_message(raw, max_bytes=300_000)
+    assert msg.oversized
+    # The file cut in two was seen by the walk; of those past the cut the first are named.
+    listed = [("big.pdf", "message_too_large")]
+    listed += [(name, "message_too_large") for name in names[:LISTED_NOT_KEPT]]
+    assert _not_kept(msg) == listed
+    assert msg.not_listed == (("message_too_large", 30 - LISTED_NOT_KEPT),)
+    sizes = {a.filename: a.size for a in msg.attachments}
+    # The file cut in two is counted whole; the ones past the cut by their own length.
+    assert sizes["big.pdf"] == 600_000 and sizes["after00.pdf"] == 1000
+
+
+def test_oversized_single_file_is_counted_whole() -> None:
+    raw = samples.big_message(2_000_000)
+    msg = parse_message(raw, max_bytes=200_000)
+    (att,) = msg.attachments
+    assert (att.filename, att.not_kept, att.size) == ("big.pdf", "message_too_large", 2_000_000)
+
+
+def test_winmail_dat_files_count_as_parts() -> None:
+    files = {f"t{i:04}.txt": b"tnef" for i in range(MAX_PARTS + 30)}
+    msg = parse_message(samples.tnef_message(files))
+    kept = [a for a in msg.attachments if not a.omitted]
+    # The root, the text and winmail.dat are three parts of the limit.
+    assert len(kept) == MAX_PARTS - 3 and {a.origin for a in kept} == {ORIGIN_TNEF}
+    assert _not_kept(msg) == [(f"t{i:04}.txt", "too_many_parts") for i in range(997, 1017)]
+    assert msg.not_listed == (("too_many_parts", 33 - LISTED_NOT_KEPT),)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.lists(st.integers(0, 3000), min_size=1, max_size=LISTED_NOT_KEPT + 8),
+    st.floats(0, 1, exclude_max=True),
+    st.booleans(),
+)
+def test_wherever_the_cut_falls_every_file_is_listed_or_counted(sizes, where, lf) -> None:
+    """Each file is listed with its size (the one cut in two as well) or counted."""
+    rng = random.Random(len(sizes))
+    files = [(f"file{i:02}.bin", rng.randbytes(size)) for i, size in enumerate(sizes)]
+    raw = samples.files_message(files)
+    raw = raw.replace(b"\r\n", b"\n") if lf else raw
+    headers_end = raw.index(b"\n\n" if lf else b"\r\n\r\n") + (2 if lf else 4)
+    cut = headers_end + int(where * (len(raw) - headers_end))
+    msg = parse_message(raw, max_bytes=cut)
+    listed = [a for a in msg.attachments if a.omitted]
+    assert not [a for a in msg.attachments if not a.omitted]
+    assert len(listed) + sum(count for _, count in msg.not_listed) == len(files)
+    names = [a.filename for a in listed]
+    assert names == sorted(names) and len(set(names)) == len(names)
+    actual = dict(files)
+    assert {a.filename: a.size for a in listed} == {n: len(actual[n]) for n in names}

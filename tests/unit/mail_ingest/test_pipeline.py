@@ -2,7 +2,7 @@
 
 from mail_ingest import pipeline
 from mail_ingest.policy import inspect
-from tests.support import samplefiles
+from tests.support import mailsamples, samplefiles
 from tests.support.enquiries import COMPLETE_EN, enquiry
 
 
@@ -38,3 +38,22 @@ def test_the_kept_inspections_are_bounded(monkeypatch):
         content = samplefiles.pdf() + str(i).encode()
         _analyse(enquiry(COMPLETE_EN, attachments=[(f"{i}.pdf", content, "application/pdf")]))
     assert len(pipeline._INSPECTIONS) == 3
+
+
+def test_parts_not_kept_are_judged_with_the_parsers_reason():
+    """An omitted part has no content to judge: its verdict says why it was not kept, and
+    names the file's own size when that is over the limit for a file too."""
+    raw = mailsamples.big_message(3_000_000)
+    analysis = pipeline.analyse(
+        raw, rules=(), default_desk="d", own_addresses=(), max_bytes=len(raw) // 2
+    )
+    (judged,) = pipeline.judge_attachments(
+        analysis.parsed.attachments, analysis.inspections, attachment_max_bytes=1_000_000
+    )
+    assert (judged.verdict.allowed, judged.verdict.reason) == (False, "message_too_large")
+    assert "3000000 bytes" in judged.verdict.detail and judged.verdict.extension == "pdf"
+
+    many = _analyse(mailsamples.many_attachments(1_100))
+    verdicts = pipeline.judge_attachments(many.parsed.attachments, many.inspections)
+    reasons = [j.verdict.reason for j in verdicts if not j.verdict.allowed]
+    assert reasons == ["too_many_parts"] * 20 and len(verdicts) == 998 + 20

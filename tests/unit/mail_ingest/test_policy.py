@@ -410,6 +410,7 @@ ALL_CASES = ALLOWED + REFUSED_BY_CONTENT + REFUSED_BY_NAME
 
 def test_every_reason_has_english_and_japanese_text() -> None:
     produced = {p.values[2] for p in ALL_CASES} | {"too_large", "malformed_document"}
+    produced |= policy.NOT_KEPT_REASONS
     assert produced <= REASON_TEXT.keys()
     for texts in REASON_TEXT.values():
         assert set(texts) == {"en", "ja"} and all(texts.values())
@@ -495,3 +496,17 @@ def test_deeply_nested_powerpoint_containers_stop_at_a_depth() -> None:
     for _ in range(10_000):
         stream = struct.pack("<HHI", 0xF, 0x03E8, len(stream)) + stream
     assert policy._ppt_has_vba(stream) is False
+
+
+def test_a_part_not_kept_is_refused_with_its_reason_and_size() -> None:
+    verdict = policy.not_kept(
+        "scan.PDF", "application/pdf", "message_too_large", 20_000_000, max_bytes=10_000_000
+    )
+    assert (verdict.allowed, verdict.reason, verdict.extension) == (
+        False,
+        "message_too_large",
+        "pdf",
+    )
+    assert "20000000 bytes, over the 10000000-byte limit" in verdict.detail
+    small = policy.not_kept("a.txt", "text/plain", "too_many_parts", 10, max_bytes=10_000_000)
+    assert small.detail == "the mail had more parts than are read"
