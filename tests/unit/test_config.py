@@ -2,7 +2,7 @@
 
 import pytest
 
-from config import ConfigError, load_config
+from config import ConfigError, load_config, networks
 
 
 def test_default_uses_sqlite_under_the_instance_folder(tmp_path):
@@ -68,3 +68,24 @@ def test_unknown_configuration_name():
 def test_environment_chooses_the_configuration():
     settings = load_config(environ={"HELPDESK_ENV": "testing"})
     assert settings["SCHEDULER_ENABLED"] is False
+
+
+def test_metrics_networks_default_to_loopback_and_are_checked():
+    settings = load_config("development", environ={})
+    assert [str(n) for n in networks(settings["METRICS_ALLOW"])] == ["127.0.0.1/32", "::1/128"]
+    allowed = load_config("development", environ={"HELPDESK_METRICS_ALLOW": "10.1.0.0/16 ::1"})
+    assert [str(n) for n in networks(allowed["METRICS_ALLOW"])] == ["10.1.0.0/16", "::1/128"]
+    with pytest.raises(ConfigError, match="HELPDESK_METRICS_ALLOW"):
+        load_config("development", environ={"HELPDESK_METRICS_ALLOW": "10.1.0.0/33"})
+
+
+def test_production_refuses_a_short_metrics_token():
+    env = {
+        "HELPDESK_SECRET_KEY": "s" * 40,
+        "HELPDESK_DATABASE_URL": "postgresql://x/y",
+        "HELPDESK_BASE_URL": "https://helpdesk.example.jp",
+        "HELPDESK_METRICS_TOKEN": "guessable",
+    }
+    with pytest.raises(ConfigError, match="HELPDESK_METRICS_TOKEN"):
+        load_config("production", environ=env)
+    assert load_config("production", environ={**env, "HELPDESK_METRICS_TOKEN": "t" * 32})
