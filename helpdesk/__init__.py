@@ -47,6 +47,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.enquiry.views import bp as enquiry_bp
+    from helpdesk.ops.views import bp as ops_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.security import init_security
     from helpdesk.templating import init_templating
@@ -57,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(enquiry_bp)
+    app.register_blueprint(ops_bp)
     init_templating(app)
     init_security(app)
 
