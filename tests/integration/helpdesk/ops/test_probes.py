@@ -8,7 +8,7 @@ from sqlalchemy import text
 from helpdesk.extensions import db
 from helpdesk.models import Mailbox, OutboxMessage, OutboxStatus, SchedulerLease
 from helpdesk.scheduler import LEADER_NAME, lead, leadership_for
-from tests.conftest import NOW, make_app
+from tests.conftest import NOW, database_kind, make_app
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
 
@@ -161,3 +161,18 @@ def test_the_scheduler_heartbeat_is_what_readyz_sees(committed_app, frozen_now):
         assert client.get("/readyz").json["checks"]["scheduler"]["state"] == "ok"
     finally:
         leadership.release()
+
+
+@pytest.mark.skipif(database_kind() != "sqlite", reason="SQLite's single write lock")
+def test_probes_read_past_a_writer_holding_the_lock(committed_app):
+    """Mail ingest holds SQLite's write lock for a whole batch: a probe or a scrape must not
+    queue behind it (and time out into a false alarm)."""
+    with committed_app.app_context():
+        engine = db.engine
+    client = committed_app.test_client()
+    with engine.begin() as writer:  # BEGIN IMMEDIATE: the write lock, held until the end
+        writer.execute(text("UPDATE desk SET name = name"))
+        ready = client.get("/readyz")
+        scrape = client.get("/metrics")
+    assert ready.json["checks"]["database"] == {"state": "ok"}
+    assert b"helpdesk_database_up 1.0" in scrape.data
