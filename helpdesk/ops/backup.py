@@ -131,6 +131,8 @@ def _sqlite_backup(conn: Connection, folder: Path) -> list[str]:
     for name, schema in ((SQLITE_FILE, "main"), (SEARCH_FILE, "search")):
         with _closing(sqlite3.connect(folder / name)) as copy:
             source.backup(copy, name=schema)
+            # One self-contained file: no -wal beside it, and readable from read-only media.
+            copy.execute("PRAGMA journal_mode=DELETE")
         os.chmod(folder / name, 0o600)
     return [SQLITE_FILE, SEARCH_FILE]
 

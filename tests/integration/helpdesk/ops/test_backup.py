@@ -89,8 +89,10 @@ def test_round_trip_into_a_fresh_installation(installation, fresh, tmp_path):
     assert manifest["counts"]["ticket"] == 1 and manifest["counts"]["attachment"] == 2
     assert manifest["stores"]["quarantine"]["objects"] >= 1
 
+    files = sorted(path.name for path in folder.iterdir())
     result = restore(fresh, folder)
     assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in folder.iterdir()) == files  # the backup is only read
     assert "tickets 1, messages 4, attachments 2" in result.output, result.output
 
     with app.app_context():
