@@ -11,6 +11,7 @@ import os
 import secrets
 import stat
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,6 +83,13 @@ class DefaultConfig:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted; 0
     # ignores those headers (a client could set them to anything).
     PROXY_HOPS = 0
+    # /readyz fails a check past these ages (seconds); 0 turns the check off.
+    READY_LEADER_MAX_AGE = 60  # since the scheduler leader's last heartbeat
+    READY_OUTBOX_MAX_AGE = 900  # the oldest mail not yet sent
+    READY_POLL_MAX_AGE = 900  # a mailbox's last successful poll, beyond its own interval
+    # /metrics answers a request bearing this token, or one straight from these networks.
+    METRICS_TOKEN = ""
+    METRICS_ALLOW = "127.0.0.1/32, ::1/128"
 
 
 class TestingConfig(DefaultConfig):
@@ -153,7 +161,18 @@ def load_config(
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = instance_secret_key(Path(settings["INSTANCE_PATH"]))
     settings["BASE_URL"] = _base_url(settings["BASE_URL"])
+    networks(settings["METRICS_ALLOW"])
     return settings
+
+
+def networks(value: str) -> list[IPv4Network | IPv6Network]:
+    """The networks of a list like ``"127.0.0.1/32, 10.1.0.0/16"`` (commas or spaces)."""
+    try:
+        return [ip_network(item, strict=False) for item in value.replace(",", " ").split()]
+    except ValueError as exc:
+        raise ConfigError(
+            f"{ENV_PREFIX}METRICS_ALLOW must list networks like 10.0.0.0/8, not {value!r}"
+        ) from exc
 
 
 def _fill_paths(settings: dict[str, Any]) -> None:
@@ -231,3 +250,5 @@ def _check_required(settings: dict[str, Any]) -> None:
         raise ConfigError(f"production needs {names}; set them in the environment")
     if len(settings["SECRET_KEY"]) < 32:
         raise ConfigError(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters in production")
+    if settings["METRICS_TOKEN"] and len(settings["METRICS_TOKEN"]) < 32:
+        raise ConfigError(f"{ENV_PREFIX}METRICS_TOKEN must be at least 32 characters in production")

@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.enquiry.views import bp as enquiry_bp
+    from helpdesk.ops.views import bp as ops_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.security import bound_route_ids, init_security
     from helpdesk.templating import init_templating
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
         from helpdesk.devmail.views import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+    app.register_blueprint(ops_bp)
     init_templating(app)
     init_security(app)
 

@@ -1,4 +1,5 @@
-"""Command-line commands: seed, users, serve (and the mail, sla and report groups)."""
+"""Command-line commands: seed, users, serve, backup, restore (and the mail, sla and report
+groups)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from helpdesk.auth.services import create_user, set_password
 from helpdesk.extensions import db
 from helpdesk.mail.cli import mail
 from helpdesk.models import Desk, Role, User
+from helpdesk.ops.cli import backup_command, restore_command
 from helpdesk.reports.cli import register as register_report_commands
 from helpdesk.sla_cli import sla
 
@@ -107,6 +109,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
     app.cli.add_command(serve_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(mail)
     app.cli.add_command(sla)
     register_report_commands(app)

@@ -3,6 +3,10 @@
 On PostgreSQL the leader holds a session-level advisory lock on a connection of its own; when
 the process dies the connection closes and another process takes the lock at its next
 heartbeat. Elsewhere (SQLite, the embedded default) the leader renews a lease row.
+
+Either way the leader's row in ``scheduler_lease`` says until when it vouched for itself: on
+SQLite that row is the lock; on PostgreSQL the leader writes it at each heartbeat only so that
+/readyz and /metrics, in any process, can tell that a leader was seen recently.
 """
 
 from __future__ import annotations
@@ -54,9 +58,11 @@ def holder_is_dead(holder: str) -> bool:
 class PostgresLeadership:
     """Leadership held by ``pg_try_advisory_lock`` on a dedicated connection."""
 
-    def __init__(self, engine: Engine, name: str = LEADER_NAME) -> None:
+    def __init__(self, engine: Engine, name: str = LEADER_NAME, lease_seconds: int = 30) -> None:
         self.engine = engine
+        self.name = name
         self.key = zlib.crc32(name.encode())
+        self.lease = timedelta(seconds=lease_seconds)
         self._conn: Connection | None = None
 
     @property
@@ -80,6 +86,23 @@ class PostgresLeadership:
             return True
         conn.close()
         return False
+
+    def note_seen(self, now: datetime) -> None:
+        """Write, on the lock's own connection, that the leader is alive until now + lease."""
+        if self._conn is None:
+            return
+        table = SchedulerLease.__table__
+        values = {"holder": holder_id(), "expires_at": now + self.lease}
+        try:
+            updated = self._conn.execute(
+                update(table).where(table.c.name == self.name).values(**values)
+            ).rowcount
+            if not updated:  # only the lock holder writes the row: no race to insert it
+                self._conn.execute(table.insert().values(name=self.name, **values))
+            self._conn.commit()
+        except DBAPIError:
+            log.warning("could not note the scheduler leader as seen", exc_info=True)
+            self._conn.rollback()
 
     def _still_held(self, conn: Connection) -> bool:
         """Whether this very session still holds the lock (a reconnect would not)."""
@@ -193,8 +216,19 @@ def leadership_for(
 ) -> PostgresLeadership | LeaseLeadership:
     """The right kind of exclusive lock for the database in use (also used per mailbox)."""
     if engine.dialect.name == "postgresql":
-        return PostgresLeadership(engine, name=name)
+        return PostgresLeadership(engine, name=name, lease_seconds=lease_seconds)
     return LeaseLeadership(engine, name=name, lease_seconds=lease_seconds)
+
+
+def lead(leadership: PostgresLeadership | LeaseLeadership, now: datetime | None = None) -> bool:
+    """The scheduler's heartbeat: hold or take the lead, and leave the row saying the leader
+    was seen (on SQLite the heartbeat has written it already)."""
+    now = now or clock.now()
+    if not leadership.heartbeat(now):
+        return False
+    if isinstance(leadership, PostgresLeadership):
+        leadership.note_seen(now)
+    return True
 
 
 @dataclass(frozen=True)
@@ -231,7 +265,12 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC)
     beat = max(1, app.config["SCHEDULER_LEASE_SECONDS"] // 3)
     scheduler.add_job(
-        leadership.heartbeat, "interval", seconds=beat, id="leadership", next_run_time=clock.now()
+        lead,
+        "interval",
+        args=[leadership],
+        seconds=beat,
+        id="leadership",
+        next_run_time=clock.now(),
     )
     for job in job_list(app):
         scheduler.add_job(

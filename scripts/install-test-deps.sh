@@ -5,6 +5,8 @@
 #   libmagic1      content sniffing for the attachment policy (python-magic)
 #   zip, p7zip-full, jlha-utils  real archive fixtures (zip, AES zip, LZH) for the policy tests
 #   fonts-ipafont-gothic  Japanese glyphs in browser screenshots
+#   postgresql-client  pg_dump / pg_restore for flask backup and restore (only when no pg_dump
+#                      is installed already: a PostgreSQL server package brings its own)
 # It also creates the `vmail` system user the private Dovecot runs mail processes as.
 # apt-get update runs only when a package is missing.
 set -eu
@@ -26,6 +28,10 @@ for package in $PACKAGES; do
         missing="$missing $package"
     fi
 done
+
+if ! command -v pg_dump >/dev/null 2>&1; then
+    missing="$missing postgresql-client"
+fi
 
 if [ -n "$missing" ]; then
     echo "install-test-deps: installing$missing"

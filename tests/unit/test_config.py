@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from config import SECRET_KEY_FILE, ConfigError, load_config
+from config import SECRET_KEY_FILE, ConfigError, load_config, networks
 
 
 @pytest.fixture
@@ -110,3 +110,26 @@ def test_a_key_set_in_the_environment_is_used_and_no_file_is_made(tmp_path):
     env = {"HELPDESK_INSTANCE_PATH": str(tmp_path), "HELPDESK_SECRET_KEY": "k" * 40}
     assert load_config("development", environ=env)["SECRET_KEY"] == "k" * 40
     assert not (tmp_path / SECRET_KEY_FILE).exists()
+
+
+def test_metrics_networks_default_to_loopback_and_are_checked(instance):
+    settings = load_config("development", environ=instance)
+    assert [str(n) for n in networks(settings["METRICS_ALLOW"])] == ["127.0.0.1/32", "::1/128"]
+    allowed = load_config(
+        "development", environ={"HELPDESK_METRICS_ALLOW": "10.1.0.0/16 ::1", **instance}
+    )
+    assert [str(n) for n in networks(allowed["METRICS_ALLOW"])] == ["10.1.0.0/16", "::1/128"]
+    with pytest.raises(ConfigError, match="HELPDESK_METRICS_ALLOW"):
+        load_config("development", environ={"HELPDESK_METRICS_ALLOW": "10.1.0.0/33", **instance})
+
+
+def test_production_refuses_a_short_metrics_token():
+    env = {
+        "HELPDESK_SECRET_KEY": "s" * 40,
+        "HELPDESK_DATABASE_URL": "postgresql://x/y",
+        "HELPDESK_BASE_URL": "https://helpdesk.example.jp",
+        "HELPDESK_METRICS_TOKEN": "guessable",
+    }
+    with pytest.raises(ConfigError, match="HELPDESK_METRICS_TOKEN"):
+        load_config("production", environ=env)
+    assert load_config("production", environ={**env, "HELPDESK_METRICS_TOKEN": "t" * 32})
