@@ -247,7 +247,7 @@ def restore(source: Path, force: bool = False) -> dict[str, Any]:
         )
     secret = Path(current_app.instance_path) / SECRET_KEY_FILE
     if not force:
-        _refuse_to_overwrite(engine, secret, source / SECRET_KEY_FILE)
+        _refuse_to_overwrite(engine)
     db.session.remove()
     engine.dispose()  # no pooled connection of ours stands in the way
     if engine.dialect.name == "sqlite":
@@ -284,7 +284,9 @@ def _migrations() -> str:
     return directory
 
 
-def _refuse_to_overwrite(engine: Engine, secret: Path, backed_up_secret: Path) -> None:
+def _refuse_to_overwrite(engine: Engine) -> None:
+    # An empty database means a new installation: the key it made on first start signs no one's
+    # session yet, so the backup's key simply replaces it.
     with engine.connect() as conn:
         filled = [
             name
@@ -297,12 +299,6 @@ def _refuse_to_overwrite(engine: Engine, secret: Path, backed_up_secret: Path) -
             f"the database is not empty ({', '.join(sorted(filled)[:5])}...); "
             "restore into an empty one, or pass --force to replace it"
         )
-    if (
-        secret.is_file()
-        and backed_up_secret.is_file()
-        and secret.read_bytes() != backed_up_secret.read_bytes()
-    ):
-        raise BackupError(f"{secret} holds another key; pass --force to replace it")
 
 
 def _sqlite_restore(source: Path, url: URL) -> None:
