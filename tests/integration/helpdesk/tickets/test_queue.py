@@ -160,6 +160,19 @@ def test_japanese_labels_follow_the_browser(queue, login_as, client, staff):
     assert '<html lang="ja">' in page and "期限超過" in page and "担当窓口すべて" in page
 
 
+def _desk_tabs(client, language: str) -> str:
+    page = client.get("/", headers={"Accept-Language": language}).get_data(as_text=True)
+    return page.split('<nav class="desks"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_desk_tabs_are_named_in_the_readers_language(queue, login_as, client, staff):
+    login_as(staff.agent)
+    japanese = _desk_tabs(client, "ja,en;q=0.5")
+    assert ">システム操作ヘルプデスク</a>" in japanese and "System operation" not in japanese
+    english = _desk_tabs(client, "en")
+    assert ">System operation helpdesk</a>" in english and "システム" not in english
+
+
 def test_no_query_runs_once_per_row(queue, login_as, client, staff, db_session, statements_of):
     """Rows bring their desks, assignees and columns along: no statement is repeated."""
     queue["late"].assignee = staff.colleague
