@@ -136,7 +136,7 @@ def test_bulk_reports_refused_transitions(queue, login_as, client, staff, csrf):
         },
     )
     page = client.get("/").get_data(as_text=True)
-    assert "cannot go from awaiting_information to awaiting_customer" in page
+    assert "cannot go from Awaiting information to Awaiting customer" in page
 
 
 def test_posts_without_a_csrf_token_are_refused(queue, login_as, client, staff):
