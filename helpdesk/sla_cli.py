@@ -6,8 +6,10 @@ from datetime import datetime
 
 import click
 from flask.cli import AppGroup
+from flask_babel import get_translations
 from sqlalchemy import select
 
+from helpdesk import i18n
 from helpdesk.extensions import db
 from helpdesk.models import Desk
 from helpdesk.sla import explain_due
@@ -38,15 +40,17 @@ def calendar_command(desk_slug: str, month: str, lang: str) -> None:
     desk = _desk(desk_slug)
     calendar = calendar_for(desk)
     open_days = 0
-    for info in calendar.month_days(year, month_no):
-        weekday = info.day.strftime("%a")
-        if info.is_open:
-            open_days += 1
-            hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in info.hours)
-            note = " (special opening)" if info.special_opening else ""
-            click.echo(f"{info.day} {weekday}  open {hours}{note}")
-        else:
-            click.echo(f"{info.day} {weekday}  closed: {day_label(info, lang)}")
+    with i18n.language(lang):
+        words = get_translations()
+        for info in calendar.month_days(year, month_no):
+            weekday = i18n.short_weekday(info.day)
+            if info.is_open:
+                open_days += 1
+                hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in info.hours)
+                note = " (special opening)" if info.special_opening else ""
+                click.echo(f"{info.day} {weekday}  open {hours}{note}")
+            else:
+                click.echo(f"{info.day} {weekday}  closed: {day_label(info, words, lang)}")
     click.echo(f"{open_days} business days in {year}-{month_no:02d} for {desk.name}")
 
 
@@ -69,7 +73,9 @@ def due_command(desk_slug: str, start: str, minutes: int, lang: str) -> None:
         moment = moment.replace(tzinfo=calendar.tz)
     due = calendar.add_business_minutes(moment, minutes)
     click.echo(f"due: {due.isoformat()}")
-    for line in explain_due(calendar, moment, due).lines(lang):
+    with i18n.language(lang):
+        lines = explain_due(calendar, moment, due).lines(get_translations(), lang)
+    for line in lines:
         click.echo(f"  {line}")
 
 

@@ -49,82 +49,47 @@ class Verdict:
     extension: str
 
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    "ok": {"en": "Accepted.", "ja": "受け付けました。"},
-    "empty_name_ok": {
-        "en": "Accepted (the file had no name).",
-        "ja": "受け付けました(ファイル名がありませんでした)。",
-    },
-    "forbidden_extension": {
-        "en": "Files with this extension cannot be received. Save the file as another type "
-        "(File > Save As, choose e.g. *.xlsx) and send it again.",
-        "ja": "この拡張子のファイルは受信できません。「名前を付けて保存」で別の種類"
-        "(*.xlsx など)に変更して再送してください。",
-    },
-    "executable_content": {
-        "en": "The file is a program (executable). Programs cannot be received.",
-        "ja": "ファイルはプログラム(実行ファイル)です。プログラムは受信できません。",
-    },
-    "archive": {
-        "en": "ZIP and LZH archives cannot be received. Attach the files themselves instead.",
-        "ja": "ZIP・LZH 形式の圧縮ファイルは受信できません。ファイルをそのまま添付してください。",
-    },
-    "encrypted_archive": {
-        "en": "Password-protected ZIP files cannot be received. Set the password on the Excel "
-        'file itself (File > Save As > Tools > General Options, "Password to open").',
-        "ja": "パスワード付き ZIP は受信できません。"
-        "Excel ファイル自体にパスワードを設定してください"
-        "(名前を付けて保存 > ツール > 全般オプション >「読み取りパスワード」)。",
-    },
-    "macro_document": {
-        "en": "The document contains macros. Save it as a macro-free type (e.g. *.xlsx, *.docx) "
-        "with File > Save As and send it again.",
-        "ja": "マクロを含む文書は受信できません。「名前を付けて保存」でマクロなしの形式"
-        "(*.xlsx、*.docx など)に変更して再送してください。",
-    },
-    "script_content": {
-        "en": "The file is a script. Scripts cannot be received.",
-        "ja": "ファイルはスクリプトです。スクリプトは受信できません。",
-    },
-    "shortcut": {
-        "en": "Windows shortcuts (.lnk) cannot be received.",
-        "ja": "Windows のショートカット(.lnk)は受信できません。",
-    },
-    "help_file": {
-        "en": "Compiled HTML help files (.chm) cannot be received.",
-        "ja": "コンパイル済み HTML ヘルプ(.chm)は受信できません。",
-    },
-    "flash": {
-        "en": "Flash files (.swf) cannot be received.",
-        "ja": "Flash ファイル(.swf)は受信できません。",
-    },
-    "svg": {
-        "en": "SVG images cannot be received. Save the image as PNG or JPEG and send it again.",
-        "ja": "SVG 画像は受信できません。PNG または JPEG で保存して再送してください。",
-    },
-    "malformed_document": {
-        "en": "The Office document is damaged and cannot be checked. Save it again and resend.",
-        "ja": "Office 文書が破損しているため確認できません。保存し直して再送してください。",
-    },
-    "too_large": {
-        "en": "The file is larger than the desk accepts.",
-        "ja": "ファイルのサイズが受信できる上限を超えています。",
-    },
-    "message_too_large": {
-        "en": "The mail was larger than the desk accepts, so its files were not kept.",
-        "ja": "メール全体のサイズが受信できる上限を超えていたため、"
-        "添付ファイルを保存できませんでした。",
-    },
-    "too_many_parts": {
-        "en": "The mail had more files than the desk accepts in one mail.",
-        "ja": "1 通のメールで受信できるファイルの数を超えていました。",
-    },
-    "too_deep": {
-        "en": "The file was nested too deeply in the mail (forwarded mails inside forwarded "
-        "mails) to be read.",
-        "ja": "ファイルがメールの中で深く入れ子になっていたため(転送メールの中の転送メールなど)、"
-        "読み取れませんでした。",
-    },
+def N_(message: str) -> str:
+    """Mark ``message`` for the helpdesk's catalog; it is translated where it is shown."""
+    return message
+
+
+# Why a file was refused, in English: the msgids of the helpdesk's catalog, which shows them in
+# the reader's (or the sender's) language.
+REASON_TEXT: dict[str, str] = {
+    "ok": N_("Accepted."),
+    "empty_name_ok": N_("Accepted (the file had no name)."),
+    "forbidden_extension": N_(
+        "Files with this extension cannot be received. Save the file as another type "
+        "(File > Save As, choose e.g. *.xlsx) and send it again."
+    ),
+    "executable_content": N_("The file is a program (executable). Programs cannot be received."),
+    "archive": N_("ZIP and LZH archives cannot be received. Attach the files themselves instead."),
+    "encrypted_archive": N_(
+        "Password-protected ZIP files cannot be received. Set the password on the Excel "
+        'file itself (File > Save As > Tools > General Options, "Password to open").'
+    ),
+    "macro_document": N_(
+        "The document contains macros. Save it as a macro-free type (e.g. *.xlsx, *.docx) "
+        "with File > Save As and send it again."
+    ),
+    "script_content": N_("The file is a script. Scripts cannot be received."),
+    "shortcut": N_("Windows shortcuts (.lnk) cannot be received."),
+    "help_file": N_("Compiled HTML help files (.chm) cannot be received."),
+    "flash": N_("Flash files (.swf) cannot be received."),
+    "svg": N_("SVG images cannot be received. Save the image as PNG or JPEG and send it again."),
+    "malformed_document": N_(
+        "The Office document is damaged and cannot be checked. Save it again and resend."
+    ),
+    "too_large": N_("The file is larger than the desk accepts."),
+    "message_too_large": N_(
+        "The mail was larger than the desk accepts, so its files were not kept."
+    ),
+    "too_many_parts": N_("The mail had more files than the desk accepts in one mail."),
+    "too_deep": N_(
+        "The file was nested too deeply in the mail (forwarded mails inside forwarded "
+        "mails) to be read."
+    ),
 }
 
 NOT_KEPT_REASONS = frozenset({"message_too_large", "too_many_parts", "too_deep"})

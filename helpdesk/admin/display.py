@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-import calendar as calendars
 import os
 from dataclasses import dataclass
 from datetime import date
 
-from helpdesk.admin.forms import SLA_TARGETS, WEEKDAYS, format_hours
+from flask_babel import gettext, pgettext
+from flask_babel import lazy_gettext as _l
+
+from helpdesk import i18n
+from helpdesk.admin.forms import (
+    ATTACHMENT_ACTIONS_SHORT,
+    SECURITY_LABELS,
+    SLA_TARGET_LABELS,
+    SLA_TARGETS,
+    format_hours,
+)
 from helpdesk.models import Desk, Mailbox
 from helpdesk.sla.calendar import DayInfo
 from helpdesk.sla.policy import PRIORITIES, targets_for
 from helpdesk.tickets.sla import calendar_for
 
-CLOSURE_LABELS = {
-    "weekend": "Closed",
-    "national_holiday": "National holiday",
-    "year_end": "Year-end closure",
-    "admin": "Closed",
+# What a mailbox's polling state says (the poller writes the keys).
+MAILBOX_STATES = {"idle": _l("not polled yet"), "ok": _l("working"), "error": _l("failing")}
+# What retrying a failed message did (the pipeline's outcome names).
+RETRY_OUTCOMES = {
+    "new_ticket": _l("new ticket"),
+    "follow_up": _l("added to its ticket"),
+    "duplicate": _l("already imported"),
+    "refused": _l("refused"),
+    "bounce": _l("delivery failure recorded"),
+    "ignored": _l("ignored"),
+    "failed": _l("failed"),
 }
 
 
@@ -60,22 +75,39 @@ def _month_key(year: int, month: int, step: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def holiday_name(info: DayInfo) -> str:
+    """A national holiday's name for the reader: its Japanese name, and for a reader of
+    English the English one beside it."""
+    if i18n.current_language() == "ja" or not info.holiday_en:
+        return info.holiday_ja or info.holiday_en or ""
+    return " / ".join(n for n in (info.holiday_ja, info.holiday_en) if n)
+
+
+def _closed() -> str:
+    # A closed day, not a closed ticket.
+    return pgettext("day", "Closed")
+
+
 def day_cell(info: DayInfo) -> DayCell:
-    """How one date reads in the month view."""
+    """How one date reads in the month view, in the reader's language."""
     hours = ", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in info.hours)
-    holiday = " / ".join(n for n in (info.holiday_ja, info.holiday_en) if n)
+    holiday = holiday_name(info)
     if info.special_opening:
-        label = f"Special opening: {info.name}"
+        label = gettext("Special opening: %(name)s", name=info.name)
         css = "open special"
     elif info.is_open:
-        label, css = "Open", "open"
+        label, css = pgettext("day", "Open"), "open"
     elif info.closure == "admin":
-        label = f"Closed: {info.name}" + (f" (holiday: {holiday})" if holiday else "")
+        label = gettext("Closed: %(name)s", name=info.name)
+        if holiday:
+            label = gettext(
+                "Closed: %(name)s (holiday: %(holiday)s)", name=info.name, holiday=holiday
+            )
         css = "closed admin"
     elif info.closure == "national_holiday":
-        label, css = f"Holiday: {holiday}", "closed holiday"
+        label, css = gettext("Holiday: %(name)s", name=holiday), "closed holiday"
     else:
-        label = CLOSURE_LABELS.get(info.closure or "", "Closed")
+        label = gettext("Year-end closure") if info.closure == "year_end" else _closed()
         css = f"closed {info.closure or ''}".strip()
     return DayCell(info.day, info.is_open, hours, label, css)
 
@@ -88,7 +120,7 @@ def month_view(desk: Desk, year: int, month: int) -> MonthView:
     cells += [None] * (-len(cells) % 7)
     weeks = [cells[i : i + 7] for i in range(0, len(cells), 7)]
     return MonthView(
-        title=f"{calendars.month_name[month]} {year}",
+        title=i18n.month_title(year, month),
         weeks=weeks,
         previous=_month_key(year, month, -1),
         following=_month_key(year, month, 1),
@@ -97,9 +129,38 @@ def month_view(desk: Desk, year: int, month: int) -> MonthView:
 
 
 def weekly_hours(desk: Desk) -> list[tuple[str, str]]:
-    """(weekday, hours or "closed") for the desk list."""
+    """(short weekday name, hours or "closed") for the desk list, in the reader's language."""
     hours = desk.opening_hours or {}
-    return [(WEEKDAYS[day], format_hours(hours.get(str(day), [])) or "closed") for day in range(7)]
+    names = i18n.weekday_names("abbreviated")
+    closed = gettext("closed")
+    return [(names[day], format_hours(hours.get(str(day), [])) or closed) for day in range(7)]
+
+
+def attachment_action(desk: Desk) -> str:
+    """What the desk does with a forbidden file, in a word."""
+    return str(ATTACHMENT_ACTIONS_SHORT[desk.attachment_action.value])
+
+
+def sla_target_headings() -> list[tuple[str, str]]:
+    """(target, its heading) for the table of SLA targets."""
+    return [(target, str(SLA_TARGET_LABELS[target])) for target in SLA_TARGETS]
+
+
+def mailbox_state(mailbox: Mailbox) -> str:
+    """A mailbox's polling state in words."""
+    label = MAILBOX_STATES.get(mailbox.state)
+    return str(label) if label is not None else mailbox.state
+
+
+def security_label(mailbox: Mailbox) -> str:
+    """How the connection to the mailbox is protected, in words."""
+    return str(SECURITY_LABELS[mailbox.security.value])
+
+
+def retry_outcome(outcome: str) -> str:
+    """What retrying a failed message did, in words."""
+    label = RETRY_OUTCOMES.get(outcome)
+    return str(label) if label is not None else outcome.replace("_", " ")
 
 
 def sla_defaults(desk: Desk) -> dict[str, dict[str, int]]:

@@ -8,6 +8,8 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -34,16 +36,36 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from helpdesk.i18n import LABELS, current_language, lazy_language_name, lazy_weekday
 from helpdesk.models import Desk, Role
 from helpdesk.models.desk import AttachmentAction
 from helpdesk.models.mailbox import ImapSecurity
 from helpdesk.sla.policy import PRIORITIES
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SLA_TARGETS = ("first_response", "next_response", "resolution")
+SLA_TARGET_LABELS = {
+    "first_response": _l("First response"),
+    "next_response": _l("Next response"),
+    "resolution": _l("Resolution"),
+}
 CANNED_PLACEHOLDERS = ("ticket_number", "requester_name", "desk_hours")
-LANGUAGES = (("ja", "Japanese"), ("en", "English"))
+LANGUAGES = ("ja", "en")
+SECURITY_LABELS = {
+    ImapSecurity.SSL.value: "SSL/TLS",
+    ImapSecurity.STARTTLS.value: "STARTTLS",
+    ImapSecurity.NONE.value: _l("None (loopback only)"),
+}
+
+ATTACHMENT_ACTIONS = {
+    AttachmentAction.REJECT.value: _l("Reject the whole message and tell the sender"),
+    AttachmentAction.STRIP.value: _l("Remove the files, keep the message, tell the sender"),
+}
+# The same choice in a word, for the list of desks.
+ATTACHMENT_ACTIONS_SHORT = {
+    AttachmentAction.REJECT.value: _l("reject the message"),
+    AttachmentAction.STRIP.value: _l("remove the files"),
+}
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _INTERVAL = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -59,7 +81,9 @@ def _clock(hours: str, minutes: str, text: str) -> time:
     try:
         return time(int(hours), int(minutes))
     except ValueError:
-        raise ValueError(f'"{text}" has a time that does not exist (use 00:00 to 23:59)') from None
+        raise ValueError(
+            gettext('"%(text)s" has a time that does not exist (use 00:00 to 23:59)', text=text)
+        ) from None
 
 
 def parse_hours(text: str) -> list[list[str]]:
@@ -73,16 +97,24 @@ def parse_hours(text: str) -> list[list[str]]:
             continue
         match = _INTERVAL.match(part)
         if match is None:
-            raise ValueError(f'"{part}" is not an interval: write it as 09:00-17:00')
+            raise ValueError(
+                gettext('"%(part)s" is not an interval: write it as 09:00-17:00', part=part)
+            )
         opens = _clock(match[1], match[2], part)
         closes = _clock(match[3], match[4], part)
         if not opens < closes:
-            raise ValueError(f'"{part}": the opening time must come before the closing time')
+            raise ValueError(
+                gettext('"%(part)s": the opening time must come before the closing time', part=part)
+            )
         intervals.append((opens, closes))
     intervals.sort()
     for (_, closes), (opens, _) in zip(intervals, intervals[1:], strict=False):
         if opens < closes:
-            raise ValueError(f"the intervals overlap at {opens:%H:%M}; separate them")
+            raise ValueError(
+                gettext(
+                    "the intervals overlap at %(time)s; separate them", time=opens.strftime("%H:%M")
+                )
+            )
     return [[f"{o:%H:%M}", f"{c:%H:%M}"] for o, c in intervals]
 
 
@@ -99,8 +131,11 @@ def parse_extensions(text: str) -> list[str] | None:
     bad = [item for item in items if not _EXTENSION.match(item)]
     if bad:
         raise ValueError(
-            f"not valid: {', '.join(bad)}. Write extensions in lower case without dots, "
-            "for example: exe, js, zip"
+            gettext(
+                "not valid: %(extensions)s. Write extensions in lower case without dots, "
+                "for example: exe, js, zip",
+                extensions=", ".join(bad),
+            )
         )
     return sorted(set(items))
 
@@ -120,7 +155,9 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f'"{name}" is not a known timezone; use a name like Asia/Tokyo or UTC'
+            gettext(
+                '"%(name)s" is not a known timezone; use a name like Asia/Tokyo or UTC', name=name
+            )
         ) from None
     return name
 
@@ -154,8 +191,12 @@ def _choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def _desk_name(desk: Desk) -> str:
+    return desk.name_in(current_language())
+
+
 def _desk_choices(desks: Sequence[Desk]) -> list[SelectChoice]:
-    return _choices((desk.id, desk.name) for desk in desks)
+    return _choices((desk.id, _desk_name(desk)) for desk in desks)
 
 
 # -- users -------------------------------------------------------------------------------------
@@ -164,15 +205,17 @@ def _desk_choices(desks: Sequence[Desk]) -> list[SelectChoice]:
 class UserEditForm(FlaskForm):
     """Name, role and desks of an account."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(
-        "Role",
-        choices=_choices((role.value, role.value.capitalize()) for role in Role),
+        _l("Role"),
+        choices=_choices((role.value, LABELS[role.value]) for role in Role),
         coerce=Role,
         validators=[InputRequired()],
     )
     desk_ids = SelectMultipleField(
-        "Desks", coerce=int, description="Agents see and work only the tickets of these desks."
+        _l("Desks"),
+        coerce=int,
+        description=_l("Agents see and work only the tickets of these desks."),
     )
 
     def __init__(self, *args: Any, desks: Sequence[Desk] = (), **kwargs: Any) -> None:
@@ -184,11 +227,11 @@ class UserCreateForm(UserEditForm):
     """A new account; its password is generated and shown once."""
 
     email = StringField(
-        "Email",
+        _l("Email address"),
         validators=[
             DataRequired(),
             Length(max=320),
-            Regexp(EMAIL_PATTERN, message="This is not an email address."),
+            Regexp(EMAIL_PATTERN, message=_l("This is not an email address.")),
         ],
     )
 
@@ -199,7 +242,7 @@ class UserCreateForm(UserEditForm):
     def validate_email(self, field: Field) -> None:
         """Refuse an address another account already has."""
         if self._taken is not None and self._taken(field.data):
-            raise ValidationError("An account with this email already exists.")
+            raise ValidationError(_l("An account with this email already exists."))
 
 
 class ActionForm(FlaskForm):
@@ -209,7 +252,7 @@ class ActionForm(FlaskForm):
 class ActiveForm(FlaskForm):
     """The deactivate / reactivate button."""
 
-    active = HiddenField(validators=[AnyOf(["0", "1"], message="Say 1 or 0.")])
+    active = HiddenField(validators=[AnyOf(["0", "1"], message=_l("Say 1 or 0."))])
 
 
 # -- desks -------------------------------------------------------------------------------------
@@ -221,21 +264,23 @@ class DeskCreateForm(FlaskForm):
     """A new desk: its address on the web form, names and timezone; the rest is edited after."""
 
     slug = StringField(
-        "Short name",
+        _l("Short name"),
         validators=[
             DataRequired(),
             Length(max=64),
             Regexp(
                 SLUG_PATTERN,
-                message="Use lower-case letters, digits and hyphens (not at either end).",
+                message=_l("Use lower-case letters, digits and hyphens (not at either end)."),
             ),
         ],
-        description="Used in the web form's address (/enquiry/<short name>); cannot change later.",
+        description=_l(
+            "Used in the web form's address (/enquiry/<short name>); cannot change later."
+        ),
     )
-    name = StringField("Name (English)", validators=[DataRequired(), Length(max=200)])
-    name_ja = StringField("Name (Japanese)", validators=[Length(max=200)])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    name_ja = StringField(_l("Name (Japanese)"), validators=[Length(max=200)])
     timezone = StringField(
-        "Timezone",
+        _l("Timezone"),
         default="Asia/Tokyo",
         validators=[DataRequired(), Length(max=64), _parsed_by(check_timezone)],
     )
@@ -247,54 +292,50 @@ class DeskCreateForm(FlaskForm):
     def validate_slug(self, field: Field) -> None:
         """A short name belongs to one desk only."""
         if self._taken is not None and self._taken(field.data or ""):
-            raise ValidationError("Another desk already has this short name.")
+            raise ValidationError(_l("Another desk already has this short name."))
 
 
 class DeskForm(FlaskForm):
     """A desk's names, mail behaviour, attachment policy, calendar and SLA targets."""
 
-    name = StringField("Name (English)", validators=[DataRequired(), Length(max=200)])
-    name_ja = StringField("Name (Japanese)", validators=[Length(max=200)])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    name_ja = StringField(_l("Name (Japanese)"), validators=[Length(max=200)])
     reply_from = StringField(
-        "Replies sent from",
+        _l("Replies sent from"),
         validators=[
             Optional(),
             Length(max=320),
-            Regexp(EMAIL_PATTERN, message="This is not an email address."),
+            Regexp(EMAIL_PATTERN, message=_l("This is not an email address.")),
         ],
     )
     requires_fields = BooleanField(
-        "Require organisation name, contact details and usage environment"
+        _l("Require organisation name, contact details and usage environment")
     )
-    applies_attachment_policy = BooleanField("Apply the attachment policy")
+    applies_attachment_policy = BooleanField(_l("Apply the attachment policy"))
     attachment_action = SelectField(
-        "When a message carries a forbidden file",
-        choices=_choices(
-            [
-                (AttachmentAction.REJECT.value, "Reject the whole message and tell the sender"),
-                (
-                    AttachmentAction.STRIP.value,
-                    "Remove the files, keep the message, tell the sender",
-                ),
-            ]
-        ),
+        _l("When a message carries a forbidden file"),
+        choices=_choices(ATTACHMENT_ACTIONS.items()),
         coerce=AttachmentAction,
     )
     forbidden_extensions = StringField(
-        "Forbidden extensions",
+        _l("Forbidden extensions"),
         validators=[_parsed_by(parse_extensions)],
-        description="Lower case, without dots, separated by commas or spaces. "
-        "Leave empty for the portal default.",
+        description=_l(
+            "Lower case, without dots, separated by commas or spaces. "
+            "Leave empty for the portal default."
+        ),
     )
     timezone = StringField(
-        "Timezone", validators=[DataRequired(), Length(max=64), _parsed_by(check_timezone)]
+        _l("Timezone"), validators=[DataRequired(), Length(max=64), _parsed_by(check_timezone)]
     )
-    national_holidays = BooleanField("Closed on Japanese national holidays")
-    year_end_closure = BooleanField("Closed for the year end (29 December to 3 January)")
+    national_holidays = BooleanField(_l("Closed on Japanese national holidays"))
+    year_end_closure = BooleanField(_l("Closed for the year end (29 December to 3 January)"))
     accepts_email = BooleanField(
-        "Takes new enquiries (web form, and mail routed to it by rules)",
-        description="When off, rules fall back to the mailbox's default desk and the desk's "
-        "web form is closed.",
+        _l("Takes new enquiries (web form, and mail routed to it by rules)"),
+        description=_l(
+            "When off, rules fall back to the mailbox's default desk and the desk's "
+            "web form is closed."
+        ),
     )
 
     def opening_hours(self) -> dict[str, list[list[str]]]:
@@ -336,11 +377,11 @@ class DeskForm(FlaskForm):
         return data
 
 
-for _day, _weekday in enumerate(WEEKDAYS):
+for _day in range(7):
     setattr(
         DeskForm,
         f"hours_{_day}",
-        StringField(_weekday, validators=[Length(max=200), _parsed_by(parse_hours)]),
+        StringField(lazy_weekday(_day), validators=[Length(max=200), _parsed_by(parse_hours)]),
     )
 for _priority in PRIORITIES:
     for _target in SLA_TARGETS:
@@ -348,10 +389,16 @@ for _priority in PRIORITIES:
             DeskForm,
             f"sla_{_priority}_{_target}",
             IntegerField(
-                f"{_priority} {_target.replace('_', ' ')}",
+                _l(
+                    "%(priority)s: %(target)s",
+                    priority=LABELS[_priority],
+                    target=SLA_TARGET_LABELS[_target],
+                ),
                 validators=[
                     Optional(),
-                    NumberRange(min=1, max=1_000_000, message="Give a whole number of minutes."),
+                    NumberRange(
+                        min=1, max=1_000_000, message=_l("Give a whole number of minutes.")
+                    ),
                 ],
             ),
         )
@@ -360,22 +407,22 @@ for _priority in PRIORITIES:
 class OverrideForm(FlaskForm):
     """An extra closure, or a special opening day, on one date."""
 
-    day = DateField("Date", validators=[InputRequired(message="Give a date.")])
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))])
     name = StringField(
-        "Name",
+        _l("Name"),
         validators=[DataRequired(), Length(max=200)],
-        description="Shown in the calendar, e.g. 臨時休業 (building maintenance)",
+        description=_l("Shown in the calendar, e.g. 臨時休業 (building maintenance)"),
     )
     kind = RadioField(
-        "This day is",
-        choices=_choices([("closed", "closed"), ("open", "open (special opening)")]),
+        _l("This day is"),
+        choices=_choices([("closed", _l("closed")), ("open", _l("open (special opening)"))]),
         default="closed",
     )
-    opens = TimeField("Opens", validators=[Optional()])
+    opens = TimeField(_l("Opens"), validators=[Optional()])
     closes = TimeField(
-        "Closes",
+        _l("Closes"),
         validators=[Optional()],
-        description="Only for a special opening; empty means the desk's usual hours.",
+        description=_l("Only for a special opening; empty means the desk's usual hours."),
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -383,10 +430,12 @@ class OverrideForm(FlaskForm):
         valid = super().validate(extra_validators)
         opens, closes = self.opens.data, self.closes.data
         if self.kind.data == "closed" and (opens or closes):
-            self.closes.errors.append("A closed day has no hours; leave Opens and Closes empty.")
+            self.closes.errors.append(
+                gettext("A closed day has no hours; leave Opens and Closes empty.")
+            )
             valid = False
         elif opens and closes and not opens < closes:
-            self.closes.errors.append("The closing time must come after the opening time.")
+            self.closes.errors.append(gettext("The closing time must come after the opening time."))
             valid = False
         return valid
 
@@ -398,74 +447,72 @@ class MailboxForm(FlaskForm):
     """Where and how to read a support mailbox."""
 
     name = StringField(
-        "Name",
+        _l("Name"),
         validators=[
             DataRequired(),
             Length(max=100),
-            Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Use lower-case letters, digits and -."),
+            Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lower-case letters, digits and -.")),
         ],
     )
     address = StringField(
-        "Address",
+        _l("Address"),
         validators=[
             DataRequired(),
             Length(max=320),
-            Regexp(EMAIL_PATTERN, message="This is not an email address."),
+            Regexp(EMAIL_PATTERN, message=_l("This is not an email address.")),
         ],
     )
-    host = StringField("IMAP host", validators=[DataRequired(), Length(max=255)])
+    host = StringField(_l("IMAP host"), validators=[DataRequired(), Length(max=255)])
     port = IntegerField(
-        "Port",
+        _l("Port"),
         default=993,
-        validators=[InputRequired(), NumberRange(min=1, max=65535, message="1 to 65535.")],
+        validators=[InputRequired(), NumberRange(min=1, max=65535, message=_l("1 to 65535."))],
     )
     security = SelectField(
-        "Security",
-        choices=_choices(
-            [
-                (ImapSecurity.SSL.value, "SSL/TLS"),
-                (ImapSecurity.STARTTLS.value, "STARTTLS"),
-                (ImapSecurity.NONE.value, "None (loopback only)"),
-            ]
-        ),
-        coerce=ImapSecurity,
+        _l("Security"), choices=_choices(SECURITY_LABELS.items()), coerce=ImapSecurity
     )
-    username = StringField("User name", validators=[DataRequired(), Length(max=320)])
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=320)])
     secret_env = StringField(
-        "Password variable",
+        _l("Password variable"),
         validators=[
             DataRequired(),
             Length(max=100),
             Regexp(
                 r"^[A-Za-z_][A-Za-z0-9_]*$",
-                message="Give the NAME of an environment variable, e.g. HELPDESK_MAILBOX_PASSWORD.",
+                message=_l(
+                    "Give the NAME of an environment variable, e.g. HELPDESK_MAILBOX_PASSWORD."
+                ),
             ),
         ],
-        description="The name of the environment variable that holds the password; "
-        "the password itself is never stored or shown here.",
+        description=_l(
+            "The name of the environment variable that holds the password; "
+            "the password itself is never stored or shown here."
+        ),
     )
-    folder = StringField("Folder", default="INBOX", validators=[DataRequired(), Length(max=200)])
+    folder = StringField(
+        _l("Folder"), default="INBOX", validators=[DataRequired(), Length(max=200)]
+    )
     processed_folder = StringField(
-        "Move imported mail to folder",
+        _l("Move imported mail to folder"),
         validators=[Optional(), Length(max=200)],
-        description="Leave empty to keep imported mail in place, marked with the flag.",
+        description=_l("Leave empty to keep imported mail in place, marked with the flag."),
     )
     processed_flag = StringField(
-        "Flag for imported mail",
+        _l("Flag for imported mail"),
         default="$HelpdeskImported",
         validators=[
             DataRequired(),
             Length(max=64),
-            Regexp(r"^\$?[A-Za-z0-9_]+$", message="A keyword like $HelpdeskImported."),
+            Regexp(r"^\$?[A-Za-z0-9_]+$", message=_l("A keyword like $HelpdeskImported.")),
         ],
     )
     poll_interval = IntegerField(
-        "Poll every (seconds)",
+        _l("Poll every (seconds)"),
         default=60,
-        validators=[InputRequired(), NumberRange(min=10, max=86400, message="10 to 86400.")],
+        validators=[InputRequired(), NumberRange(min=10, max=86400, message=_l("10 to 86400."))],
     )
-    enabled = BooleanField("Enabled", default=True)
-    default_desk_id = SelectField("Default desk", coerce=int, validators=[InputRequired()])
+    enabled = BooleanField(_l("Enabled"), default=True)
+    default_desk_id = SelectField(_l("Default desk"), coerce=int, validators=[InputRequired()])
 
     def __init__(
         self, *args: Any, desks: Sequence[Desk] = (), taken: Any = None, **kwargs: Any
@@ -477,39 +524,39 @@ class MailboxForm(FlaskForm):
     def validate_name(self, field: Field) -> None:
         """Refuse a name another mailbox already has."""
         if self._taken is not None and self._taken(field.data):
-            raise ValidationError("Another mailbox already has this name.")
+            raise ValidationError(_l("Another mailbox already has this name."))
 
 
 class RoutingRuleForm(FlaskForm):
     """Mail to the mailbox that matches every given condition goes to the desk."""
 
-    desk_id = SelectField("Desk", coerce=int, validators=[InputRequired()])
+    desk_id = SelectField(_l("Desk"), coerce=int, validators=[InputRequired()])
     recipient = StringField(
-        "Sent to",
+        _l("Sent to"),
         validators=[
             Optional(),
             Length(max=320),
-            Regexp(EMAIL_PATTERN, message="This is not an email address."),
+            Regexp(EMAIL_PATTERN, message=_l("This is not an email address.")),
         ],
     )
     keywords = TextAreaField(
-        "Keywords",
+        _l("Keywords"),
         validators=[Length(max=4000)],
-        description="One per line or separated by commas; any one found in subject or body.",
+        description=_l("One per line or separated by commas; any one found in subject or body."),
     )
     sender_domain = StringField(
-        "Sender domain",
+        _l("Sender domain"),
         validators=[
             Optional(),
             Length(max=255),
-            Regexp(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", message="A domain like example.co.jp."),
+            Regexp(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", message=_l("A domain like example.co.jp.")),
         ],
     )
     priority = IntegerField(
-        "Priority",
+        _l("Priority"),
         default=100,
-        validators=[InputRequired(), NumberRange(min=0, max=10000, message="0 to 10000.")],
-        description="Lower numbers win.",
+        validators=[InputRequired(), NumberRange(min=0, max=10000, message=_l("0 to 10000."))],
+        description=_l("Lower numbers win."),
     )
 
     def __init__(self, *args: Any, desks: Sequence[Desk] = (), **kwargs: Any) -> None:
@@ -519,7 +566,7 @@ class RoutingRuleForm(FlaskForm):
     def validate_priority(self, field: Field) -> None:
         """A rule needs at least one condition."""
         if not (self.recipient.data or self.sender_domain.data or self.keyword_list()):
-            raise ValidationError("Give at least one condition: recipient, keywords or domain.")
+            raise ValidationError(_l("Give at least one condition: recipient, keywords or domain."))
 
     def keyword_list(self) -> list[str]:
         """The keywords as a list."""
@@ -532,20 +579,24 @@ class RoutingRuleForm(FlaskForm):
 class CannedAnswerForm(FlaskForm):
     """A reusable answer of a desk in one language."""
 
-    desk_id = SelectField("Desk", coerce=int, validators=[InputRequired()])
-    language = SelectField("Language", choices=_choices(LANGUAGES))
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    desk_id = SelectField(_l("Desk"), coerce=int, validators=[InputRequired()])
+    language = SelectField(
+        _l("Language"), choices=_choices((code, lazy_language_name(code)) for code in LANGUAGES)
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(
-        "Text",
+        _l("Text"),
         validators=[DataRequired(), Length(max=20000)],
-        description="Placeholders filled in when the answer is used: "
-        + ", ".join("{" + name + "}" for name in CANNED_PLACEHOLDERS)
-        + " (the ticket's number, the requester's name, the desk's opening hours).",
+        description=_l(
+            "Placeholders filled in when the answer is used: %(names)s (the ticket's number, "
+            "the requester's name, the desk's opening hours).",
+            names=", ".join("{" + name + "}" for name in CANNED_PLACEHOLDERS),
+        ),
     )
 
     def __init__(self, *args: Any, desks: Sequence[Desk] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.desk_id.choices = [SelectChoice(0, "All desks"), *_desk_choices(desks)]
+        self.desk_id.choices = [SelectChoice(0, _l("All desks")), *_desk_choices(desks)]
 
     def validate_body(self, field: Field) -> None:
         """Only the documented placeholders may appear in braces."""
@@ -553,4 +604,8 @@ class CannedAnswerForm(FlaskForm):
         if unknown:
             names = ", ".join("{" + name + "}" for name in unknown)
             known = ", ".join("{" + name + "}" for name in CANNED_PLACEHOLDERS)
-            raise ValidationError(f"Unknown placeholder {names}; use only {known}.")
+            raise ValidationError(
+                gettext(
+                    "Unknown placeholder %(names)s; use only %(known)s.", names=names, known=known
+                )
+            )

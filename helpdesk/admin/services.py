@@ -9,11 +9,14 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext, ngettext
+
 from helpdesk import audit
 from helpdesk.admin import queries
 from helpdesk.auth.passwords import generate_password
 from helpdesk.auth.services import create_user, set_password
 from helpdesk.extensions import db
+from helpdesk.i18n import current_language
 from helpdesk.mail.cli import retry_failure
 from helpdesk.mail.polling import PollReport, poll_mailbox
 from helpdesk.models import (
@@ -47,7 +50,7 @@ def create_account(
 ) -> tuple[User, str]:
     """Add an account with a generated password; returns it with the password (shown once)."""
     if queries.email_taken(email):
-        raise AdminError("An account with this email already exists.")
+        raise AdminError(gettext("An account with this email already exists."))
     password = generate_password()
     user = create_user(email, name.strip(), password, role, desks)
     audit.record(
@@ -64,7 +67,12 @@ def create_account(
 def update_account(user: User, name: str, role: Role, desks: Sequence[Desk], actor: User) -> None:
     """Change an account's name, role and desks; an admin cannot demote the last admin."""
     if user.role is Role.ADMIN and role is not Role.ADMIN:
-        _keep_an_admin(user, actor, "take the admin role from")
+        _keep_an_admin(
+            user,
+            actor,
+            gettext("You cannot take the admin role from your own account; ask another admin."),
+            gettext("You cannot take the admin role from the last active admin."),
+        )
     before = {"role": user.role.value, "desks": sorted(d.slug for d in user.desks)}
     user.name = name.strip()
     user.role = role
@@ -77,18 +85,25 @@ def update_account(user: User, name: str, role: Role, desks: Sequence[Desk], act
 def set_active(user: User, active: bool, actor: User) -> None:
     """Deactivate (signs the account out everywhere) or reactivate an account."""
     if not active and user.role is Role.ADMIN:
-        _keep_an_admin(user, actor, "deactivate")
+        _keep_an_admin(
+            user,
+            actor,
+            gettext("You cannot deactivate your own account; ask another admin."),
+            gettext("You cannot deactivate the last active admin."),
+        )
     user.active = active
     db.session.flush()
     action = "admin.user_reactivated" if active else "admin.user_deactivated"
     audit.record(action, actor=actor, user_id=user.id, email=user.email)
 
 
-def _keep_an_admin(user: User, actor: User, what: str) -> None:
+def _keep_an_admin(user: User, actor: User, own: str, last: str) -> None:
+    """Refuse (saying ``own`` or ``last``) to take an admin's rights from themselves or from
+    the last active admin."""
     if user.id == actor.id:
-        raise AdminError(f"You cannot {what} your own account; ask another admin.")
+        raise AdminError(own)
     if user.active and queries.active_admin_count() <= 1:
-        raise AdminError(f"You cannot {what} the last active admin.")
+        raise AdminError(last)
 
 
 def reset_password(user: User, actor: User) -> str:
@@ -165,7 +180,7 @@ def create_desk(slug: str, name: str, name_ja: str, timezone: str, actor: User) 
     """A new desk with weekday 09:00-17:00 hours and the default SLA targets and rules."""
     slug = slug.strip()
     if queries.desk_slug_taken(slug):
-        raise AdminError("Another desk already has this short name.")
+        raise AdminError(gettext("Another desk already has this short name."))
     desk = Desk(slug=slug, name=name.strip(), name_ja=name_ja.strip(), timezone=timezone.strip())
     db.session.add(desk)
     db.session.flush()
@@ -181,18 +196,28 @@ def set_desk_active(desk: Desk, active: bool, actor: User) -> None:
     """
     if not active and desk.active:
         if queries.active_desk_count() <= 1:
-            raise AdminError("You cannot deactivate the last active desk.")
+            raise AdminError(gettext("You cannot deactivate the last active desk."))
         unfinished = queries.unfinished_ticket_count(desk)
         if unfinished:
             raise AdminError(
-                f"{desk.name} still has {unfinished} ticket(s) that are not resolved or "
-                "closed; move or finish them first."
+                ngettext(
+                    "%(desk)s still has %(num)d ticket that is not resolved or closed; "
+                    "move or finish it first.",
+                    "%(desk)s still has %(num)d tickets that are not resolved or closed; "
+                    "move or finish them first.",
+                    unfinished,
+                    desk=desk.name_in(current_language()),
+                )
             )
         mailboxes = queries.mailboxes_defaulting_to(desk)
         if mailboxes:
             raise AdminError(
-                f"{desk.name} is the default desk of mailbox {', '.join(mailboxes)}; "
-                "give the mailbox another default desk first."
+                gettext(
+                    "%(desk)s is the default desk of mailbox %(mailboxes)s; "
+                    "give the mailbox another default desk first.",
+                    desk=desk.name_in(current_language()),
+                    mailboxes=", ".join(mailboxes),
+                )
             )
     desk.active = active
     db.session.flush()
@@ -213,7 +238,11 @@ def add_override(
     existing = queries.override_on(desk, day)
     if existing is not None:
         raise AdminError(
-            f"{day.isoformat()} already has an entry ({existing.name}); remove it first."
+            gettext(
+                "%(day)s already has an entry (%(name)s); remove it first.",
+                day=day.isoformat(),
+                name=existing.name,
+            )
         )
     override = CalendarOverride(
         day=day,
@@ -435,7 +464,9 @@ def retry(failure: IngestFailure, actor: User) -> str:
     try:
         outcome = retry_failure(failure)
     except FileNotFoundError:
-        raise AdminError("The raw message is no longer stored; it cannot be retried.") from None
+        raise AdminError(
+            gettext("The raw message is no longer stored; it cannot be retried.")
+        ) from None
     audit.record("admin.failure_retried", actor=actor, failure_id=failure.id, outcome=outcome)
     db.session.flush()
     return outcome
@@ -443,10 +474,20 @@ def retry(failure: IngestFailure, actor: User) -> str:
 
 def describe_poll(report: PollReport) -> tuple[str, str]:
     """The flash message and its category for a poll report."""
+    from helpdesk.admin.display import retry_outcome
+
     if report.skipped:
-        return f"{report.mailbox}: skipped, {report.error}.", "info"
+        text = gettext("%(mailbox)s: skipped, %(why)s.", mailbox=report.mailbox, why=report.error)
+        return text, "info"
     if report.ok and report.result is not None:
         counts: dict[str, Any] = dict(report.result.outcomes)
-        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing new"
-        return f"{report.mailbox}: fetched {report.result.fetched} ({summary}).", "success"
-    return f"{report.mailbox}: polling failed: {report.error}", "error"
+        summary = ", ".join(f"{retry_outcome(k)} {v}" for k, v in sorted(counts.items()))
+        text = gettext(
+            "%(mailbox)s: fetched %(count)d (%(summary)s).",
+            mailbox=report.mailbox,
+            count=report.result.fetched,
+            summary=summary or gettext("nothing new"),
+        )
+        return text, "success"
+    text = gettext("%(mailbox)s: polling failed: %(why)s", mailbox=report.mailbox, why=report.error)
+    return text, "error"

@@ -18,15 +18,14 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from helpdesk import clock
+from helpdesk import clock, i18n
 from helpdesk.access import role_required
 from helpdesk.admin import display, queries, services
 from helpdesk.admin.forms import (
-    SLA_TARGETS,
-    WEEKDAYS,
     ActionForm,
     ActiveForm,
     CannedAnswerForm,
@@ -159,7 +158,7 @@ def user_edit(user_id: int) -> str | Response:
             form.role.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"{user.email} saved.", "success")
+            flash(gettext("%(name)s saved.", name=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user, action=ActionForm())
 
@@ -185,7 +184,10 @@ def _toggle_active(name: str, apply: Callable[[bool], None]) -> None:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"{name} is now {'active' if active else 'deactivated'}.", "success")
+        if active:
+            flash(gettext("%(name)s is now active.", name=name), "success")
+        else:
+            flash(gettext("%(name)s is now deactivated.", name=name), "success")
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -208,7 +210,7 @@ def user_totp_off(user_id: int) -> Response:
     if ActionForm().validate_on_submit():
         services.turn_off_second_factor(user, _actor())
         db.session.commit()
-        flash(f"Two-step sign-in is off for {user.email}.", "success")
+        flash(gettext("Two-step sign-in is off for %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -219,7 +221,9 @@ def user_totp_off(user_id: int) -> Response:
 @admin_only
 def desks() -> str:
     """Every desk with its hours and rules."""
-    rows = [(desk, display.weekly_hours(desk)) for desk in _all_desks()]
+    rows = [
+        (desk, display.weekly_hours(desk), display.attachment_action(desk)) for desk in _all_desks()
+    ]
     return render_template("admin/desks.html", rows=rows, default_ext=default_extensions_text())
 
 
@@ -237,7 +241,13 @@ def desk_new() -> str | Response:
             _actor(),
         )
         db.session.commit()
-        flash(f"{desk.name} created: set its hours, rules and targets below.", "success")
+        flash(
+            gettext(
+                "%(desk)s created: set its hours, rules and targets below.",
+                desk=desk.name_in(i18n.current_language()),
+            ),
+            "success",
+        )
         return redirect(url_for("admin.desk_edit", desk_id=desk.id))
     return render_template("admin/desk_new.html", form=form)
 
@@ -247,7 +257,10 @@ def desk_new() -> str | Response:
 def desk_active(desk_id: int) -> Response:
     """Deactivate or reactivate a desk (the button says which)."""
     desk = db.get_or_404(Desk, desk_id)
-    _toggle_active(desk.name, lambda active: services.set_desk_active(desk, active, _actor()))
+    _toggle_active(
+        desk.name_in(i18n.current_language()),
+        lambda active: services.set_desk_active(desk, active, _actor()),
+    )
     return redirect(url_for("admin.desk_edit", desk_id=desk.id))
 
 
@@ -275,15 +288,15 @@ def desk_edit(desk_id: int) -> str | Response:
         )
         services.update_desk(desk, settings, _actor())
         db.session.commit()
-        flash(f"{desk.name} saved.", "success")
+        flash(gettext("%(name)s saved.", name=desk.name_in(i18n.current_language())), "success")
         return redirect(url_for("admin.desks"))
     return render_template(
         "admin/desk_form.html",
         form=form,
         desk=desk,
-        weekdays=[(name, f"hours_{day}") for day, name in enumerate(WEEKDAYS)],
+        weekday_fields=[f"hours_{day}" for day in range(7)],
         priorities=PRIORITIES,
-        targets=SLA_TARGETS,
+        targets=display.sla_target_headings(),
         defaults=display.sla_defaults(desk),
         default_ext=default_extensions_text(),
         action=ActionForm(),
@@ -311,7 +324,7 @@ def desk_calendar(desk_id: int) -> str | Response:
             form.day.errors = [*form.day.errors, str(exc)]
         else:
             db.session.commit()
-            flash("Calendar updated.", "success")
+            flash(gettext("Calendar updated."), "success")
             month = form.day.data.strftime("%Y-%m")
             return redirect(url_for("admin.desk_calendar", desk_id=desk.id, month=month))
     today = clock.to_desk_time(clock.now(), desk.timezone)
@@ -323,7 +336,7 @@ def desk_calendar(desk_id: int) -> str | Response:
         action=ActionForm(),
         view=display.month_view(desk, year, month),
         overrides=db.session.scalars(queries.overrides(desk)).all(),
-        weekdays=[name[:3] for name in WEEKDAYS],
+        weekdays=i18n.weekday_names("abbreviated"),
     )
 
 
@@ -338,7 +351,7 @@ def override_delete(desk_id: int, override_id: int) -> Response:
         month = override.day.strftime("%Y-%m")
         services.remove_override(override, _actor())
         db.session.commit()
-        flash("Calendar updated.", "success")
+        flash(gettext("Calendar updated."), "success")
         return redirect(url_for("admin.desk_calendar", desk_id=desk_id, month=month))
     abort(400)
 
@@ -350,7 +363,10 @@ def override_delete(desk_id: int, override_id: int) -> Response:
 @admin_only
 def mailboxes() -> str:
     """Every mailbox with its polling state."""
-    rows = [(m, display.secret_is_set(m)) for m in db.session.scalars(queries.mailboxes())]
+    rows = [
+        (m, display.secret_is_set(m), display.mailbox_state(m), display.security_label(m))
+        for m in db.session.scalars(queries.mailboxes())
+    ]
     return render_template("admin/mailboxes.html", rows=rows, action=ActionForm())
 
 
@@ -383,7 +399,7 @@ def mailbox_new() -> str | Response:
     if form.validate_on_submit():
         mailbox = services.save_mailbox(None, _mailbox_settings(form), _actor())
         db.session.commit()
-        flash(f"Mailbox {mailbox.name} added.", "success")
+        flash(gettext("Mailbox %(name)s added.", name=mailbox.name), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id))
     return render_template("admin/mailbox_form.html", form=form, mailbox=None, secret_set=None)
 
@@ -401,7 +417,7 @@ def mailbox_edit(mailbox_id: int) -> str | Response:
     if form.validate_on_submit():
         services.save_mailbox(mailbox, _mailbox_settings(form), _actor())
         db.session.commit()
-        flash(f"Mailbox {mailbox.name} saved.", "success")
+        flash(gettext("Mailbox %(name)s saved.", name=mailbox.name), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id))
     return render_template(
         "admin/mailbox_form.html",
@@ -444,7 +460,7 @@ def rule_add(mailbox_id: int) -> str | Response:
             _actor(),
         )
         db.session.commit()
-        flash("Routing rule added.", "success")
+        flash(gettext("Routing rule added."), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id) + "#rules")
     return render_template(
         "admin/mailbox_form.html",
@@ -468,7 +484,7 @@ def rule_delete(mailbox_id: int, rule_id: int) -> Response:
         abort(400)
     services.delete_rule(rule, _actor())
     db.session.commit()
-    flash("Routing rule removed.", "success")
+    flash(gettext("Routing rule removed."), "success")
     return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox_id) + "#rules")
 
 
@@ -504,7 +520,7 @@ def _save_canned(answer: CannedAnswer | None) -> str | Response:
             _actor(),
         )
         db.session.commit()
-        flash("Canned answer saved.", "success")
+        flash(gettext("Canned answer saved."), "success")
         return redirect(url_for("admin.canned_answers"))
     return render_template("admin/canned_form.html", form=form, answer=answer)
 
@@ -532,7 +548,7 @@ def canned_delete(answer_id: int) -> Response:
         abort(400)
     services.delete_canned_answer(answer, _actor())
     db.session.commit()
-    flash("Canned answer removed.", "success")
+    flash(gettext("Canned answer removed."), "success")
     return redirect(url_for("admin.canned_answers"))
 
 
@@ -545,7 +561,11 @@ def quarantine() -> str:
     """Refused attachments, newest first."""
     before = row_id(request.args.get("before", 0, type=int))
     rows = db.session.execute(queries.quarantine(before)).all()
-    items = [(a, m, d.name if d is not None else "—") for a, m, d in rows]
+    lang = i18n.current_language()
+    items = [
+        (a, m, d.name_in(lang) if d is not None else "—", i18n.reason_text(a.reason, a.detail))
+        for a, m, d in rows
+    ]
     older = None
     if len(rows) == queries.QUARANTINE_PAGE:
         older = url_for("admin.quarantine", before=rows[-1][0].id)
@@ -600,7 +620,10 @@ def failure_retry(failure_id: int) -> Response:
     else:
         db.session.commit()
         category = "error" if outcome == "failed" else "success"
-        flash(f"Message #{failure.id}: {outcome.replace('_', ' ')}.", category)
+        text = gettext(
+            "Message #%(id)d: %(outcome)s.", id=failure.id, outcome=display.retry_outcome(outcome)
+        )
+        flash(text, category)
     return redirect(url_for("admin.failures"))
 
 

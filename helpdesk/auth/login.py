@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_login import LoginManager
 
 from helpdesk.extensions import db
+from helpdesk.i18n import N_
 from helpdesk.models import User
 
 
@@ -12,6 +14,9 @@ def init_login_manager(manager: LoginManager) -> None:
     """Tell Flask-Login how to load users and where the sign-in page is."""
     manager.login_view = "auth.login"
     manager.session_protection = "strong"
+    # Flashed on the way to the sign-in page, translated when flashed.
+    manager.login_message = N_("Please sign in to see this page.")
+    manager.localize_callback = gettext
 
     @manager.user_loader
     def load_user(session_id: str) -> User | None:

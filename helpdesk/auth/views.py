@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -105,7 +106,7 @@ def login() -> str | Response:
             return redirect(url_for("auth.login_code"))
         if user is not None:
             return _finish_login(user, request.args.get("next"))
-        flash("Email or password is wrong.", "error")
+        flash(gettext("Email or password is wrong."), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -116,7 +117,7 @@ def login_code() -> str | Response:
     """The second sign-in step: the code from the user's authenticator app."""
     pending = _pending_user()
     if pending is None:
-        flash("Sign in again: the first step has expired.", "error")
+        flash(gettext("Sign in again: the first step has expired."), "error")
         return redirect(url_for("auth.login"))
     user, next_url = pending
     form = CodeForm()
@@ -129,12 +130,15 @@ def login_code() -> str | Response:
             session.pop(PENDING_KEY, None)
             left = len(user.totp_recovery_hashes or ())
             flash(
-                f"You signed in with a recovery code; {left} left. "
-                "Renew them under Account, two-step sign-in.",
+                gettext(
+                    "You signed in with a recovery code; %(num)d left. "
+                    "Renew them under Account, two-step sign-in.",
+                    num=left,
+                ),
                 "info" if left > 2 else "error",
             )
             return _finish_login(user, next_url)
-        form.code.errors.append("The code is wrong or has expired; enter the current one.")
+        form.code.errors.append(gettext("The code is wrong or has expired; enter the current one."))
     return render_template("auth/login_code.html", form=form)
 
 
@@ -163,9 +167,9 @@ def password() -> str | Response:
     if form.validate_on_submit():
         if services.change_password(current_user, form.current.data or "", form.new.data or ""):
             db.session.commit()
-            flash("Your password has been changed.", "success")
+            flash(gettext("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
-        form.current.errors.append("The current password is wrong.")
+        form.current.errors.append(gettext("The current password is wrong."))
     return render_template("auth/password.html", form=form)
 
 
@@ -174,9 +178,7 @@ def password() -> str | Response:
 def totp() -> str | Response:
     """Set up two-step sign-in: show a new secret, confirm it with a code."""
     if current_user.totp_secret:
-        return render_template(
-            "auth/totp_on.html", form=TotpDisableForm(), renew=RecoveryCodesForm()
-        )
+        return _totp_on_page(TotpDisableForm(), RecoveryCodesForm())
     secret = session.get(SETUP_KEY) or services.new_totp_secret()
     session[SETUP_KEY] = secret
     form = TotpEnableForm()
@@ -185,9 +187,11 @@ def totp() -> str | Response:
         if codes is not None:
             db.session.commit()
             session.pop(SETUP_KEY, None)
-            flash("Two-step sign-in is on.", "success")
+            flash(gettext("Two-step sign-in is on."), "success")
             return _recovery_codes_page(codes)
-        form.code.errors.append("The code does not match; check the app's clock and try again.")
+        form.code.errors.append(
+            gettext("The code does not match; check the app's clock and try again.")
+        )
     response = make_response(
         render_template(
             "auth/totp_setup.html",
@@ -214,6 +218,12 @@ def totp_qr() -> Response:
     return response
 
 
+def _totp_on_page(form: TotpDisableForm, renew: RecoveryCodesForm) -> str:
+    """The page of an account with two-step sign-in on: renew the codes, or turn it off."""
+    left = len(current_user.totp_recovery_hashes or ())
+    return render_template("auth/totp_on.html", form=form, renew=renew, recovery_left=left)
+
+
 def _recovery_codes_page(codes: list[str]) -> Response:
     response = make_response(render_template("auth/recovery_codes.html", codes=codes))
     response.headers["Cache-Control"] = "no-store"
@@ -232,8 +242,8 @@ def recovery_codes() -> str | Response:
         if codes is not None:
             db.session.commit()
             return _recovery_codes_page(codes)
-        form.password.errors.append("The password is wrong.")
-    return render_template("auth/totp_on.html", form=TotpDisableForm(), renew=form)
+        form.password.errors.append(gettext("The password is wrong."))
+    return _totp_on_page(TotpDisableForm(), form)
 
 
 @bp.route("/totp/disable", methods=["POST"])
@@ -244,7 +254,7 @@ def totp_disable() -> str | Response:
     if form.validate_on_submit():
         if services.disable_totp(current_user, form.password.data or ""):
             db.session.commit()
-            flash("Two-step sign-in is off.", "success")
+            flash(gettext("Two-step sign-in is off."), "success")
             return redirect(url_for("auth.account"))
-        form.password.errors.append("The password is wrong.")
-    return render_template("auth/totp_on.html", form=form, renew=RecoveryCodesForm())
+        form.password.errors.append(gettext("The password is wrong."))
+    return _totp_on_page(form, RecoveryCodesForm())

@@ -28,7 +28,7 @@ class EnquiryForm(FlaskForm):
     organisation = StringField(
         "Organisation name / 機関名・所属機関名",
         validators=[DataRequired(REQUIRED), Length(max=300)],
-        description="Individuals: write 個人 / individual.",
+        description="Individuals: write 個人 / individual. / 個人の方は「個人」とご記入ください。",
     )
     contact = StringField(
         "Contact (phone number) / 連絡先(電話番号)",
@@ -37,7 +37,10 @@ class EnquiryForm(FlaskForm):
     environment = StringField(
         "Usage environment (OS and browser) / 利用環境(OS・ブラウザ)",
         validators=[DataRequired(REQUIRED), Length(max=300)],
-        description="Proposed from your browser; correct it if you use another device.",
+        description=(
+            "Proposed from your browser; correct it if you use another device. / "
+            "お使いのブラウザから推定しました。別の端末の場合は直してください。"
+        ),
     )
     subject = StringField("Subject / 件名", validators=[DataRequired(REQUIRED), Length(max=200)])
     question = TextAreaField(

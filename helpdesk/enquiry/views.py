@@ -6,13 +6,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from helpdesk import i18n
 from helpdesk.enquiry.forms import EnquiryForm
 from helpdesk.enquiry.services import Enquiry, submit
 from helpdesk.extensions import db, limiter
 from helpdesk.models import Desk, Ticket
 from helpdesk.tickets.services import AttachmentsRefused, Upload
 from mail_ingest.environment import describe, environment_from_user_agent
-from mail_ingest.policy import REASON_TEXT
 
 bp = Blueprint("enquiry", __name__, url_prefix="/enquiry")
 
@@ -62,8 +62,12 @@ def form(slug: str) -> str | Response:
 
 
 def _refusal(filename: str, reason: str) -> str:
-    text = REASON_TEXT.get(reason, {})
-    return f"{filename}: {text.get('en', reason)} / {text.get('ja', '')}"
+    """Why a file was refused, in both languages, as everything on the bilingual form."""
+    texts = []
+    for lang in ("en", "ja"):
+        with i18n.language(lang):
+            texts.append(i18n.reason_text(reason))
+    return f"{filename}: {' / '.join(texts)}"
 
 
 def _enquiry(form: EnquiryForm, uploads: list[Upload]) -> Enquiry:

@@ -8,35 +8,29 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-from helpdesk import outbox
+from helpdesk import i18n, outbox
 from helpdesk.models import Desk, Ticket
 from helpdesk.outbox import OutgoingMail
 from helpdesk.tickets import sla
 from mail_ingest.parse import MAX_PARTS
 from mail_ingest.pipeline import JudgedAttachment
-from mail_ingest.policy import NOT_KEPT_REASONS, REASON_TEXT
+from mail_ingest.policy import NOT_KEPT_REASONS
 
+# The letters themselves are templates/mail/<kind>.<lang>.txt, one per language: a whole
+# letter reads best translated as a whole. What they name is in the catalog.
 FIELD_LABELS = {
-    "ja": {
-        "organisation": "機関名・所属機関名",
-        "contact": "連絡先(電話番号またはメールアドレス)",
-        "environment": "利用環境(OS・ブラウザ)",
-    },
-    "en": {
-        "organisation": "Organisation name",
-        "contact": "Contact (phone number or email)",
-        "environment": "Usage environment (OS and browser)",
-    },
+    "organisation": _l("Organisation name"),
+    "contact": _l("Contact (phone number or email)"),
+    "environment": _l("Usage environment (OS and browser)"),
 }
 
 SUBJECT_PREFIXES = {
-    "ack": {"ja": "【受付】", "en": "[Received]"},
-    "missing_fields": {"ja": "【情報のお願い】", "en": "[Information needed]"},
-    "refused": {"ja": "【添付ファイルを受信できません】", "en": "[Attachments refused]"},
+    "ack": _l("[Received]"),
+    "missing_fields": _l("[Information needed]"),
+    "refused": _l("[Attachments refused]"),
 }
-
-WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
 MAIL_LISTED_FILES = 20
@@ -45,12 +39,17 @@ MAIL_LISTED_FILES = 20
 
 @dataclass(frozen=True)
 class RefusedFile:
-    """A file refused or not kept, as a reply names it."""
+    """A file refused or not kept, as a reply names it: the policy's reason and detail."""
 
     name: str
-    reason_ja: str
-    reason_en: str
+    reason: str
+    detail: str = ""
     size: str = ""
+
+    @property
+    def reason_text(self) -> str:
+        """Why, in the language being written."""
+        return i18n.reason_text(self.reason, self.detail)
 
 
 @dataclass(frozen=True)
@@ -92,44 +91,46 @@ class FilesNotKept:
 
 
 def hours_text(desk: Desk, lang: str) -> str:
-    """The desk's weekly opening hours in words, e.g. 'Mon-Fri 9:00-17:00'."""
+    """The desk's weekly opening hours in words, e.g. 'Mon-Fri 09:00-17:00'."""
     spans = sorted({tuple(map(tuple, v)) for v in desk.opening_hours.values() if v})
     days = sorted(int(d) for d, v in desk.opening_hours.items() if v)
     if not days:
         return "—"
-    names = WEEKDAYS["ja" if lang == "ja" else "en"]
-    first, last = names[days[0]], names[days[-1]]
     hours = ", ".join(f"{a}-{b}" for span in spans for a, b in span)
-    if lang == "ja":
-        return f"{first}〜{last}曜日の {hours}"
-    return f"{first}-{last} {hours}"
+    with i18n.language(lang):
+        names = i18n.weekday_names("abbreviated")
+        return i18n.gettext("%(first)s-%(last)s %(hours)s") % {
+            "first": names[days[0]],
+            "last": names[days[-1]],
+            "hours": hours,
+        }
 
 
-def _reply_subject(kind: str, lang: str, number: str, subject: str) -> str:
+def _reply_subject(kind: str, number: str, subject: str) -> str:
     """E.g. "[Received] HD-2026-000123 Cannot log in"; the number keeps replies threaded."""
-    parts = [SUBJECT_PREFIXES[kind][lang], number, subject.strip()]
+    parts = [str(SUBJECT_PREFIXES[kind]), number, subject.strip()]
     return " ".join(part for part in parts if part)
 
 
 def _context(desk: Desk, lang: str, **extra: Any) -> dict[str, Any]:
     return {
         "desk": desk,
-        "hours_ja": hours_text(desk, "ja"),
-        "hours_en": hours_text(desk, "en"),
-        "labels_ja": FIELD_LABELS["ja"],
-        "labels_en": FIELD_LABELS["en"],
+        "hours": hours_text(desk, lang),
+        "labels": {name: str(label) for name, label in FIELD_LABELS.items()},
         "limits": limits_text(),
         **extra,
     }
 
 
 def render(kind: str, lang: str, **context: Any) -> str:
-    """Render templates/mail/<kind>.<lang>.txt, straight through the app's Jinja environment
-    (its globals such as ``config`` and its filters included). Flask's ``render_template``
-    would add the page context (request, session, the signed-in user's navigation) that mail
-    never shows, at a cost paid once for every acknowledgement of a poll."""
+    """Render templates/mail/<kind>.<lang>.txt in ``lang``, straight through the app's Jinja
+    environment (its globals such as ``config`` and its filters included). Flask's
+    ``render_template`` would add the page context (request, session, the signed-in user's
+    navigation) that mail never shows, at a cost paid once for every acknowledgement of a
+    poll."""
     template = current_app.jinja_env.get_template(f"mail/{kind}.{lang}.txt")
-    return template.render(context).strip() + "\n"
+    with i18n.language(lang):
+        return template.render(context).strip() + "\n"
 
 
 def reply_text(kind: str, *, desk: Desk, ticket: Ticket | None, lang: str, **context: Any) -> str:
@@ -153,13 +154,15 @@ def queue_reply(
     """Render an automatic reply and put it in the outbox (written at the caller's flush)."""
     lang = "ja" if lang == "ja" else "en"
     number = ticket.number if ticket is not None else ""
-    text = reply_text(kind, desk=desk, ticket=ticket, lang=lang, **context)
+    with i18n.language(lang):
+        text = reply_text(kind, desk=desk, ticket=ticket, lang=lang, **context)
+        reply_subject = _reply_subject(kind, number, subject)
     mail = OutgoingMail(
         kind=kind,
         sender=desk.reply_from,
         sender_name=desk.name_in(lang),
         recipient=to,
-        subject=_reply_subject(kind, lang, number, subject),
+        subject=reply_subject,
         text=text,
         in_reply_to=in_reply_to,
         references=[*references, *([in_reply_to] if in_reply_to else [])],
@@ -208,17 +211,17 @@ def acknowledgement_context(ticket: Ticket, now: datetime | None = None) -> dict
 def refused_files(
     judged: Sequence[JudgedAttachment], not_listed: Iterable[tuple[str, int]] = ()
 ) -> FilesNotKept:
-    """The refused or not kept files of a message, with their reasons in both languages; with
+    """The refused or not kept files of a message, with the policy's reasons (worded when
+    rendered); with
     ``not_listed``, the (reason, count) of the parts not kept that have no row of their own."""
     files = []
     refused = [item for item in judged if not item.verdict.allowed]
     for item in refused[:MAIL_LISTED_FILES]:
-        texts = REASON_TEXT.get(item.verdict.reason, {})
         files.append(
             RefusedFile(
                 name=item.attachment.filename or "(no name)",
-                reason_ja=texts.get("ja", item.verdict.detail),
-                reason_en=texts.get("en", item.verdict.detail),
+                reason=item.verdict.reason,
+                detail=item.verdict.detail,
                 size=size_text(item.attachment.size or len(item.attachment.content)),
             )
         )

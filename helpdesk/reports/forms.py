@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
+from helpdesk.i18n import lazy_language_name
 from helpdesk.reports.queries import DIMENSIONS
 from helpdesk.reports.services import LANGUAGES, ReportRequest
 
@@ -23,23 +25,25 @@ class ReportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-    desk = SelectMultipleField("Desks", coerce=int, validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    desk = SelectMultipleField(_l("Desks"), coerce=int, validators=[Optional()])
     lang = SelectField(
-        "Language", choices=[SelectChoice(code, code) for code in LANGUAGES], default="en"
+        _l("Language"),
+        choices=[SelectChoice(code, lazy_language_name(code)) for code in LANGUAGES],
+        default="en",
     )
     group = SelectField(
-        "Grouping", choices=[SelectChoice(d, d) for d in DIMENSIONS], default=DIMENSIONS[0]
+        _l("Grouping"), choices=[SelectChoice(d, d) for d in DIMENSIONS], default=DIMENSIONS[0]
     )
 
     def validate_date_to(self, field: DateField) -> None:
         """The period must not end before it starts, nor span more than two years."""
         if field.data and self.date_from.data:
             if field.data < self.date_from.data:
-                raise ValidationError("The period ends before it starts.")
+                raise ValidationError(_l("The period ends before it starts."))
             if (field.data - self.date_from.data).days > MAX_DAYS:
-                raise ValidationError("Choose a period of at most two years.")
+                raise ValidationError(_l("Choose a period of at most two years."))
 
 
 def report_request(form: ReportForm, today: date) -> ReportRequest:

@@ -14,11 +14,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
 
-from helpdesk import clock
+from helpdesk import clock, i18n
 from helpdesk.extensions import db
 from helpdesk.models import Desk, User
 from helpdesk.reports import queries
@@ -34,181 +37,110 @@ PAGE_BREACH_LIMIT = 200
 # How far back to look for open days (a desk closed for longer puts everything in "10+").
 AGE_SEARCH_DAYS = 120
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "sla_by_desk": "SLA by desk",
-        "sla_by_agent": "SLA by agent",
-        "sla_by_week": "SLA by week",
-        "sla_by_month": "SLA by month",
-        "sla_by_channel": "SLA by channel",
-        "sla_by_language": "SLA by language",
-        "breaches": "Breaches",
-        "volume_daily": "Volume and backlog per day",
-        "volume_weekly": "Volume per week",
-        "backlog_age": "Backlog age (business days)",
-        "awaiting_information": "Enquiries without the required fields",
-        "refused_attachments": "Refused attachments",
-        "environments": "Reported environments",
-        "group": "Group",
-        "tickets": "Tickets",
-        "fr_n": "First responses",
-        "fr_median_h": "First response median (h)",
-        "fr_p90_h": "First response p90 (h)",
-        "fr_mean_h": "First response mean (h)",
-        "fr_met_pct": "First response SLA met (%)",
-        "res_n": "Resolutions",
-        "res_median_h": "Resolution median (h)",
-        "res_p90_h": "Resolution p90 (h)",
-        "res_mean_h": "Resolution mean (h)",
-        "res_met_pct": "Resolution SLA met (%)",
-        "breach_count": "Breaches",
-        "number": "Ticket",
-        "desk": "Desk",
-        "agent": "Agent",
-        "subject": "Subject",
-        "created": "Created",
-        "breached": "Breached target",
-        "fr_due": "First response due",
-        "fr_at": "First response at",
-        "res_due": "Resolution due",
-        "res_at": "Resolved at",
-        "day": "Day",
-        "week": "Week",
-        "opened": "Opened",
-        "resolved": "Resolved",
-        "backlog": "Backlog",
-        "age": "Age (business days)",
-        "waited": "Waited for fields",
-        "waited_pct": "Share waiting (%)",
-        "wait_mean_h": "Mean wait (h)",
-        "wait_median_h": "Median wait (h)",
-        "wait_p90_h": "Wait p90 (h)",
-        "detected_type": "Detected type",
-        "reason": "Reason",
-        "files": "Files",
-        "os": "OS family",
-        "browser": "Browser family",
-        "unassigned": "Unassigned",
-        "unknown": "Unknown",
-        "first_response": "First response",
-        "resolution": "Resolution",
-        "both": "First response and resolution",
-        "median_fr_h": "Median first response (h)",
-        "median_res_h": "Median resolution (h)",
-        "trend": "Median business hours per week",
-        "volume": "Opened, resolved and backlog per day",
-        "compliance": "SLA met and breached by desk",
-        "fr_met": "First response met",
-        "fr_breached": "First response breached",
-        "res_met": "Resolution met",
-        "res_breached": "Resolution breached",
-        "email": "Email",
-        "web": "Web",
-        "phone": "Phone",
-        "all_desks": "All desks",
-        "weekly_subject": "Helpdesk weekly report",
-        "period": "Period",
-        "desks": "Desks",
-        "generated": "Generated",
-        "dimension": "Dimension",
-        "reports": "Reports",
-        "date_from": "From",
-        "date_to": "To",
-        "language": "Language",
-        "show": "Show",
-        "download_csv": "CSV",
-        "download_xlsx": "Download the whole report (XLSX)",
-        "download_json": "JSON",
-        "no_rows": "No data for this period.",
-        "charts": "Charts",
-    },
-    "ja": {
-        "sla_by_desk": "窓口別SLA",
-        "sla_by_agent": "担当者別SLA",
-        "sla_by_week": "週別SLA",
-        "sla_by_month": "月別SLA",
-        "sla_by_channel": "受付経路別SLA",
-        "sla_by_language": "言語別SLA",
-        "breaches": "SLA違反",
-        "volume_daily": "日別の受付・解決・未解決件数",
-        "volume_weekly": "週別の受付・解決件数",
-        "backlog_age": "未解決チケットの経過営業日数",
-        "awaiting_information": "必須項目が不足していた問い合わせ",
-        "refused_attachments": "受信を拒否した添付ファイル",
-        "environments": "利用環境",
-        "group": "区分",
-        "tickets": "件数",
-        "fr_n": "初回回答数",
-        "fr_median_h": "初回回答 中央値(時間)",
-        "fr_p90_h": "初回回答 90パーセンタイル(時間)",
-        "fr_mean_h": "初回回答 平均(時間)",
-        "fr_met_pct": "初回回答 SLA達成率(%)",
-        "res_n": "解決数",
-        "res_median_h": "解決 中央値(時間)",
-        "res_p90_h": "解決 90パーセンタイル(時間)",
-        "res_mean_h": "解決 平均(時間)",
-        "res_met_pct": "解決 SLA達成率(%)",
-        "breach_count": "違反件数",
-        "number": "チケット",
-        "desk": "窓口",
-        "agent": "担当者",
-        "subject": "件名",
-        "created": "受付日時",
-        "breached": "違反した目標",
-        "fr_due": "初回回答期限",
-        "fr_at": "初回回答日時",
-        "res_due": "解決期限",
-        "res_at": "解決日時",
-        "day": "日付",
-        "week": "週",
-        "opened": "受付",
-        "resolved": "解決",
-        "backlog": "未解決",
-        "age": "経過営業日数",
-        "waited": "項目待ち件数",
-        "waited_pct": "項目待ちの割合(%)",
-        "wait_mean_h": "平均待ち時間(時間)",
-        "wait_median_h": "待ち時間 中央値(時間)",
-        "wait_p90_h": "待ち時間 90パーセンタイル(時間)",
-        "detected_type": "判定された形式",
-        "reason": "理由",
-        "files": "ファイル数",
-        "os": "OS",
-        "browser": "ブラウザ",
-        "unassigned": "未割当",
-        "unknown": "不明",
-        "first_response": "初回回答",
-        "resolution": "解決",
-        "both": "初回回答と解決",
-        "median_fr_h": "初回回答 中央値(時間)",
-        "median_res_h": "解決 中央値(時間)",
-        "trend": "週別の中央値(営業時間)",
-        "volume": "日別の受付・解決・未解決件数",
-        "compliance": "窓口別のSLA達成・違反",
-        "fr_met": "初回回答 達成",
-        "fr_breached": "初回回答 違反",
-        "res_met": "解決 達成",
-        "res_breached": "解決 違反",
-        "email": "メール",
-        "web": "Web",
-        "phone": "電話",
-        "all_desks": "全窓口",
-        "weekly_subject": "ヘルプデスク週次レポート",
-        "period": "期間",
-        "desks": "窓口",
-        "generated": "作成日時",
-        "dimension": "集計単位",
-        "reports": "レポート",
-        "date_from": "開始日",
-        "date_to": "終了日",
-        "language": "表示言語",
-        "show": "表示",
-        "download_csv": "CSV",
-        "download_xlsx": "レポート全体をダウンロード(XLSX)",
-        "download_json": "JSON",
-        "no_rows": "この期間のデータはありません。",
-        "charts": "グラフ",
-    },
+# The report's titles, column and chart labels by key; a report is labelled in the language it
+# is asked in (see text()).
+LABELS: dict[str, LazyString] = {
+    "sla_by_desk": _l("SLA by desk"),
+    "sla_by_agent": _l("SLA by agent"),
+    "sla_by_week": _l("SLA by week"),
+    "sla_by_month": _l("SLA by month"),
+    "sla_by_channel": _l("SLA by channel"),
+    "sla_by_language": _l("SLA by language"),
+    "breaches": _l("Breaches"),
+    "volume_daily": _l("Volume and backlog per day"),
+    "volume_weekly": _l("Volume per week"),
+    "backlog_age": _l("Backlog age (business days)"),
+    "awaiting_information": _l("Enquiries without the required fields"),
+    "refused_attachments": _l("Refused attachments"),
+    "environments": _l("Reported environments"),
+    "group": _l("Group"),
+    "tickets": _l("Tickets"),
+    "fr_n": _l("First responses"),
+    "fr_median_h": _l("First response median (h)"),
+    "fr_p90_h": _l("First response p90 (h)"),
+    "fr_mean_h": _l("First response mean (h)"),
+    "fr_met_pct": _l("First response SLA met (%)"),
+    "res_n": _l("Resolutions"),
+    "res_median_h": _l("Resolution median (h)"),
+    "res_p90_h": _l("Resolution p90 (h)"),
+    "res_mean_h": _l("Resolution mean (h)"),
+    "res_met_pct": _l("Resolution SLA met (%)"),
+    "breach_count": _l("Breaches"),
+    "number": _l("Ticket"),
+    "desk": _l("Desk"),
+    "agent": _l("Agent"),
+    "subject": _l("Subject"),
+    "created": _l("Created"),
+    "breached": _l("Breached target"),
+    "fr_due": _l("First response due"),
+    "fr_at": _l("First response at"),
+    "res_due": _l("Resolution due"),
+    "res_at": _l("Resolved at"),
+    "day": _l("Day"),
+    "week": _l("Week"),
+    "opened": _l("Opened"),
+    "resolved": _l("Resolved"),
+    "backlog": _l("Backlog"),
+    "age": _l("Age (business days)"),
+    "waited": _l("Waited for fields"),
+    "waited_pct": _l("Share waiting (%)"),
+    "wait_mean_h": _l("Mean wait (h)"),
+    "wait_median_h": _l("Median wait (h)"),
+    "wait_p90_h": _l("Wait p90 (h)"),
+    "detected_type": _l("Detected type"),
+    "reason": _l("Reason"),
+    "files": _l("Files"),
+    "os": _l("OS family"),
+    "browser": _l("Browser family"),
+    "unassigned": _l("Unassigned"),
+    "unknown": _l("Unknown"),
+    "first_response": _l("First response"),
+    "resolution": _l("Resolution"),
+    "both": _l("First response and resolution"),
+    "median_fr_h": _l("Median first response (h)"),
+    "median_res_h": _l("Median resolution (h)"),
+    "trend": _l("Median business hours per week"),
+    "volume": _l("Opened, resolved and backlog per day"),
+    "compliance": _l("SLA met and breached by desk"),
+    "fr_met": _l("First response met"),
+    "fr_breached": _l("First response breached"),
+    "res_met": _l("Resolution met"),
+    "res_breached": _l("Resolution breached"),
+    "email": _l("Email"),
+    "web": _l("Web"),
+    "phone": _l("Phone"),
+    "all_desks": _l("All desks"),
+    "weekly_subject": _l("Helpdesk weekly report"),
+    "period": _l("Period"),
+    "desks": _l("Desks"),
+    "generated": _l("Generated"),
+    "dimension": _l("Dimension"),
+    "reports": _l("Reports"),
+    "date_from": _l("From"),
+    "date_to": _l("To"),
+    "language": _l("Language"),
+    "show": _l("Show"),
+    "download_csv": _l("CSV"),
+    "download_xlsx": _l("Download the whole report (XLSX)"),
+    "download_json": _l("JSON"),
+    "no_rows": _l("No data for this period."),
+    "charts": _l("Charts"),
+}
+
+# Why the attachment policy refused a file, in a word (the mail to the sender explains it).
+REFUSAL_LABELS: dict[str, LazyString] = {
+    "forbidden_extension": _l("Forbidden extension"),
+    "executable_content": _l("Program"),
+    "archive": _l("ZIP or LZH archive"),
+    "encrypted_archive": _l("Password-protected ZIP"),
+    "macro_document": _l("Document with macros"),
+    "script_content": _l("Script"),
+    "shortcut": _l("Windows shortcut"),
+    "help_file": _l("Compiled HTML help"),
+    "flash": _l("Flash file"),
+    "svg": _l("SVG image"),
+    "malformed_document": _l("Damaged Office document"),
+    "too_large": _l("Too large"),
 }
 
 SLA_COLUMNS = (
@@ -284,8 +216,9 @@ class WeeklyReport:
 
 
 def text(lang: str) -> dict[str, str]:
-    """The labels of a language (English for unknown ones)."""
-    return TEXT.get(lang, TEXT["en"])
+    """The labels in ``lang`` (English for a language the helpdesk does not speak)."""
+    with i18n.language(lang):
+        return {key: str(label) for key, label in LABELS.items()}
 
 
 def report_timezone() -> str:
@@ -343,7 +276,17 @@ def _group_labels(dimension: str, keys: list[Any], lang: str) -> dict[Any, str]:
         return {k: str(k)[:7] for k in keys}
     if dimension == "channel":
         return {k: labels.get(str(k), str(k)) for k in keys}
+    if dimension == "language":
+        return {k: _language_name(k, lang) if k else labels["unknown"] for k in keys}
     return {k: str(k) if k is not None else labels["unknown"] for k in keys}
+
+
+def _language_name(code: str, lang: str) -> str:
+    """A ticket's language ("vi") named in the report's language ("Vietnamese", "ベトナム語")."""
+    try:
+        return str(Locale.parse(code).get_display_name(lang))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return code
 
 
 def _percentile_map(dimension: str, metric: str, scope: Scope) -> dict[Any, tuple[Any, Any]]:
@@ -631,8 +574,11 @@ def intake_tables(
             )
         )
     refused = _table("refused_attachments", ("detected_type", "reason", "files"), lang)
+    with i18n.language(lang):
+        reasons = {code: str(label) for code, label in REFUSAL_LABELS.items()}
     for r in db.session.execute(queries.refused_attachments(scope)):
-        refused.rows.append(Row([r.detected_type or labels["unknown"], r.reason, r.files]))
+        reason = reasons.get(r.reason, r.reason)
+        refused.rows.append(Row([r.detected_type or labels["unknown"], reason, r.files]))
     envs = _table("environments", ("os", "browser", "tickets"), lang)
     for r in environments:
         cells = [r["os"] or labels["unknown"], r["browser"] or labels["unknown"], r["tickets"]]

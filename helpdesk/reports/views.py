@@ -31,7 +31,8 @@ def _form() -> ReportForm:
     reader's language unless the query string asks for the other."""
     form = ReportForm(formdata=request.args, lang=i18n.current_language())
     desks: list[Any] = list(db.session.scalars(visible_desks(current_user)))
-    form.desk.choices = [SelectChoice(desk.id, desk.name) for desk in desks]
+    lang = i18n.current_language()
+    form.desk.choices = [SelectChoice(desk.id, desk.name_in(lang)) for desk in desks]
     return form
 
 
@@ -81,7 +82,7 @@ def index() -> Any:
     table, each with its CSV download."""
     form = _form()
     if not form.validate():
-        labels = services.text("en")
+        labels = services.text(i18n.current_language())
         return render_template("reports/index.html", form=form, report=None, labels=labels), 400
     req = report_request(form, _today())
     group = form.group.data or DIMENSIONS[0]

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Protocol
+
+from babel.dates import get_day_names
 
 from helpdesk.sla.calendar import BusinessCalendar, DayInfo
 
-Language = Literal["ja", "en"]
 
-WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "ja": ("月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日", "日曜日"),
-}
-SHORT_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "ja": ("月", "火", "水", "木", "金", "土", "日"),
-}
-YEAR_END = {"en": "Year-end closure (年末年始休業)", "ja": "年末年始休業"}
+class Translator(Protocol):
+    """A catalog of one language (babel's ``Translations``, Flask-Babel's current one)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog; :class:`Translator` translates it where it is used."""
+    return message
+
+
+YEAR_END = N_("Year-end closure (年末年始休業)")
 
 
 @dataclass(frozen=True)
@@ -29,21 +35,21 @@ class ClosedRun:
     last: date
     days: tuple[DayInfo, ...]
 
-    def labels(self, lang: Language) -> list[str]:
+    def labels(self, words: Translator, locale: str) -> list[str]:
         """One label per reason, in date order, without repeats."""
         labels: list[str] = []
         for info in self.days:
-            label = day_label(info, lang)
+            label = day_label(info, words, locale)
             if label not in labels:
                 labels.append(label)
         return labels
 
-    def line(self, lang: Language) -> str:
+    def line(self, words: Translator, locale: str) -> str:
         """ "2026-09-19 – 2026-09-23: Saturday, Sunday, 敬老の日 (Respect for the Aged Day), …"."""
         when = self.first.isoformat()
         if self.last != self.first:
             when += f" – {self.last.isoformat()}"
-        return f"{when}: {', '.join(self.labels(lang))}"
+        return f"{when}: {', '.join(self.labels(words, locale))}"
 
 
 @dataclass(frozen=True)
@@ -57,53 +63,65 @@ class DueExplanation:
     breaks: int
     closed_runs: tuple[ClosedRun, ...]
 
-    def lines(self, lang: Language = "en") -> list[str]:
-        """Human-readable lines in Japanese ("ja") or English ("en")."""
-        return [self._summary(lang), *self._gaps(lang), *(r.line(lang) for r in self.closed_runs)]
+    def lines(self, words: Translator, locale: str) -> list[str]:
+        """Human-readable lines in the language of ``words``; ``locale`` ("ja", "en") names
+        the days."""
+        return [
+            self._summary(words, locale),
+            *self._gaps(words),
+            *(r.line(words, locale) for r in self.closed_runs),
+        ]
 
-    def _summary(self, lang: Language) -> str:
-        start, due = _stamp(self.start, lang), _stamp(self.due, lang)
+    def _summary(self, words: Translator, locale: str) -> str:
         hours, minutes = divmod(self.business_minutes, 60)
-        zone = str(self.due.tzinfo)
-        if lang == "ja":
-            return (
-                f"{start} から {due} まで ({zone}): "
-                f"営業時間 {self.business_minutes} 分 ({hours} 時間 {minutes} 分)"
-            )
-        return (
-            f"From {start} to {due} ({zone}): "
-            f"{self.business_minutes} business minutes ({hours} h {minutes} min)"
+        text = words.gettext(
+            "From %(start)s to %(due)s (%(zone)s): "
+            "%(minutes)d business minutes (%(hours)d h %(rest)d min)"
         )
+        return text % {
+            "start": _stamp(self.start, locale),
+            "due": _stamp(self.due, locale),
+            "zone": str(self.due.tzinfo),
+            "minutes": self.business_minutes,
+            "hours": hours,
+            "rest": minutes,
+        }
 
-    def _gaps(self, lang: Language) -> list[str]:
+    def _gaps(self, words: Translator) -> list[str]:
         lines = []
         if self.nights:
-            nights = "night" if self.nights == 1 else "nights"
-            en = f"Skipped {self.nights} {nights} outside opening hours"
-            lines.append(f"営業時間外の夜間: {self.nights} 回" if lang == "ja" else en)
+            text = words.ngettext(
+                "Skipped %(num)d night outside opening hours",
+                "Skipped %(num)d nights outside opening hours",
+                self.nights,
+            )
+            lines.append(text % {"num": self.nights})
         if self.breaks:
-            breaks = "break" if self.breaks == 1 else "breaks"
-            en = f"Skipped {self.breaks} {breaks} within opening days"
-            lines.append(f"営業日中の休憩: {self.breaks} 回" if lang == "ja" else en)
+            text = words.ngettext(
+                "Skipped %(num)d break within opening days",
+                "Skipped %(num)d breaks within opening days",
+                self.breaks,
+            )
+            lines.append(text % {"num": self.breaks})
         return lines
 
 
-def day_label(info: DayInfo, lang: Language) -> str:
+def day_label(info: DayInfo, words: Translator, locale: str) -> str:
     """Why a date is closed, in one short phrase."""
     if info.closure == "year_end":
-        return YEAR_END[lang]
+        return words.gettext(YEAR_END)
     if info.closure == "national_holiday" and info.holiday_ja:
-        if lang == "ja" or not info.holiday_en or info.holiday_en == info.holiday_ja:
+        if locale == "ja" or not info.holiday_en or info.holiday_en == info.holiday_ja:
             return info.holiday_ja
         return f"{info.holiday_ja} ({info.holiday_en})"
     if info.closure == "admin":
-        return f"{info.name} (臨時休業)" if lang == "ja" else f"{info.name} (desk closure)"
-    return WEEKDAYS[lang][info.weekday]
+        return words.gettext("%(name)s (desk closure)") % {"name": info.name}
+    return str(get_day_names("wide", locale=locale)[info.weekday])
 
 
-def _stamp(at: datetime, lang: Language) -> str:
+def _stamp(at: datetime, locale: str) -> str:
     """ "2026-09-18 (Fri) 16:00"."""
-    weekday = SHORT_WEEKDAYS[lang][at.weekday()]
+    weekday = get_day_names("abbreviated", locale=locale)[at.weekday()]
     return f"{at.date().isoformat()} ({weekday}) {at:%H:%M}"
 
 
@@ -147,4 +165,4 @@ def explain_due(calendar: BusinessCalendar, start: datetime, due: datetime) -> D
     )
 
 
-__all__ = ["ClosedRun", "DueExplanation", "day_label", "explain_due"]
+__all__ = ["ClosedRun", "DueExplanation", "Translator", "day_label", "explain_due"]

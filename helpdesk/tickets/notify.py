@@ -7,21 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import render_template
+from flask_babel import ngettext
 from sqlalchemy import select
 
-from helpdesk import outbox
+from helpdesk import i18n, outbox
 from helpdesk.extensions import db
 from helpdesk.models import Role, Ticket, User
 from helpdesk.outbox import OutgoingMail
 
 if TYPE_CHECKING:
     from helpdesk.tickets.sla import SweepReport
-
-
-SUBJECTS = {
-    "en": "[SLA] {count} ticket(s) near or past their due time",
-    "ja": "[SLA] 期限が近い・過ぎたチケット {count} 件",
-}
 
 
 def recipients_for(ticket: Ticket) -> list[User]:
@@ -45,13 +40,22 @@ def send_sla_digest(report: SweepReport, now: datetime) -> int:
         items.sort(key=lambda t: (state[t.id] != "breached", t.sla_due_at or now))
         user = users[user_id]
         lang = user.mail_language
-        text = render_template(f"mail/sla_digest.{lang}.txt", user=user, tickets=items, state=state)
+        with i18n.language(lang):
+            labels = {tid: i18n.gettext(value) for tid, value in state.items()}
+            text = render_template(
+                f"mail/sla_digest.{lang}.txt", user=user, tickets=items, state=labels
+            )
+            subject = ngettext(
+                "[SLA] %(num)d ticket near or past its due time",
+                "[SLA] %(num)d tickets near or past their due time",
+                len(items),
+            )
         outbox.enqueue(
             OutgoingMail(
                 kind="sla_digest",
                 sender=items[0].desk.reply_from,
                 recipient=user.email,
-                subject=SUBJECTS[lang].format(count=len(items)),
+                subject=subject,
                 text=text,
                 automatic=True,
             ),

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
-from helpdesk import audit, clock, outbox
+from helpdesk import audit, clock, i18n, outbox
 from helpdesk.extensions import db
 from helpdesk.models import (
     Attachment,
@@ -31,7 +32,7 @@ from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.environment import normalise_environment
 from mail_ingest.fields import RequiredFields, merge
 from mail_ingest.filenames import shown_name
-from mail_ingest.policy import REASON_TEXT, Verdict, judge
+from mail_ingest.policy import Verdict, judge
 
 
 def open_ticket(
@@ -196,20 +197,24 @@ class Upload:
 
 @dataclass(frozen=True)
 class RefusedUpload:
-    """A file refused by the attachment policy, and why (in both languages)."""
+    """A file refused by the attachment policy, and why (the policy's reason and detail)."""
 
     filename: str
     reason: str
-    reason_ja: str
-    reason_en: str
+    detail: str = ""
+
+    @property
+    def reason_text(self) -> str:
+        """Why, in the current language."""
+        return i18n.reason_text(self.reason, self.detail)
 
 
 class AttachmentsRefused(ServiceError):
     """One or more of the agent's files may not be sent."""
 
     def __init__(self, refused: list[RefusedUpload]) -> None:
-        names = ", ".join(f"{item.filename}: {item.reason_en}" for item in refused)
-        super().__init__(f"These files cannot be attached: {names}")
+        names = ", ".join(f"{item.filename}: {item.reason_text}" for item in refused)
+        super().__init__(gettext("These files cannot be attached: %(files)s", files=names))
         self.refused = refused
 
 
@@ -233,15 +238,7 @@ def judge_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload, V
         if verdict.allowed:
             judged.append((upload, verdict))
             continue
-        texts = REASON_TEXT.get(verdict.reason, {})
-        refused.append(
-            RefusedUpload(
-                upload.filename,
-                verdict.reason,
-                texts.get("ja", verdict.detail),
-                texts.get("en", verdict.detail),
-            )
-        )
+        refused.append(RefusedUpload(upload.filename, verdict.reason, verdict.detail))
     if refused:
         raise AttachmentsRefused(refused)
     return judged
@@ -281,7 +278,9 @@ def record_renamed(ticket: Ticket | None, original: str, shown: str) -> None:
 
 def _require_open(ticket: Ticket) -> None:
     if ticket.status is TicketStatus.CLOSED:
-        raise ServiceError(f"{ticket.number} is closed; it cannot be changed.")
+        raise ServiceError(
+            gettext("%(number)s is closed; it cannot be changed.", number=ticket.number)
+        )
 
 
 def _thread_headers(ticket: Ticket) -> tuple[str | None, list[str]]:
@@ -311,7 +310,9 @@ def reply(
     at = at or clock.now()
     _require_open(ticket)
     if not ticket.requester_email:
-        raise ServiceError(f"{ticket.number} has no requester email address to reply to.")
+        raise ServiceError(
+            gettext("%(number)s has no requester email address to reply to.", number=ticket.number)
+        )
     judged = judge_uploads(ticket.desk, attachments)
     body = text.strip() + "\n"
     files = [
@@ -410,7 +411,13 @@ def assign(ticket: Ticket, assignee: User | None, agent: User, at: datetime | No
     """Give the ticket to a member of its desk (None: unassign)."""
     at = at or clock.now()
     if assignee is not None and ticket.desk not in assignee.desks:
-        raise ServiceError(f"{assignee.name} does not work the desk {ticket.desk.name}.")
+        raise ServiceError(
+            gettext(
+                "%(name)s does not work the desk %(desk)s.",
+                name=assignee.name,
+                desk=ticket.desk.name_in(i18n.current_language()),
+            )
+        )
     if (assignee.id if assignee else None) == ticket.assignee_id:
         return
     previous = ticket.assignee.name if ticket.assignee else None
@@ -540,11 +547,23 @@ def bulk_update(
                 assign(ticket, assignee, agent, at)
             if status is not None:
                 set_status(ticket, status, agent, at)
-        except (ServiceError, workflow.InvalidTransition) as error:
+        except ServiceError as error:
             outcome.refused.append(f"{ticket.number}: {error}")
+            continue
+        except workflow.InvalidTransition as error:
+            outcome.refused.append(f"{ticket.number}: {refused_transition(error)}")
             continue
         outcome.changed += 1
     return outcome
+
+
+def refused_transition(error: workflow.InvalidTransition) -> str:
+    """Why a status change was refused, in the current language."""
+    return gettext(
+        "a ticket cannot go from %(current)s to %(target)s",
+        current=i18n.gettext(error.current.value),
+        target=i18n.gettext(error.target.value),
+    )
 
 
 _PLACEHOLDER = re.compile(r"\{(ticket_number|requester_name|desk_hours)\}")

@@ -13,10 +13,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from babel.dates import format_skeleton, get_timezone_location
 from flask import current_app
+from flask_babel import get_translations
 from sqlalchemy import select
 
-from helpdesk import audit, clock
+from helpdesk import audit, clock, i18n
 from helpdesk.extensions import db
 from helpdesk.models import Desk, Ticket
 from helpdesk.sla import (
@@ -159,18 +161,21 @@ def start_next_response(ticket: Ticket, at: datetime) -> None:
 
 
 def due_for_requester(ticket: Ticket, lang: str) -> tuple[str | None, str | None]:
-    """The first-response due time in the desk's words, and what closures it skips."""
+    """The first-response due time as ``lang`` writes a date ("Nov 25, 2026 17:00 (Wed)
+    Japan Time", "2026年11月25日 17:00 (水) 日本時間"), and what closures it skips."""
     due, start = ticket.first_response_due_at, ticket.sla_started_at
     if due is None or start is None:
         return None, None
     calendar = calendar_for(ticket.desk)
     local = due.astimezone(calendar.tz)
-    if lang == "ja":
-        text = local.strftime("%Y年%m月%d日 %H:%M") + f" ({'月火水木金土日'[local.weekday()]})"
-    else:
-        text = local.strftime("%a %d %b %Y %H:%M") + " Japan time"
-    explanation = explain_due(calendar, start, due)
-    skipped = [run.line("ja" if lang == "ja" else "en") for run in explanation.closed_runs]
+    with i18n.language(lang):
+        locale = i18n.current_language()
+        day = format_skeleton("yMMMd", local, locale=locale)
+        zone = get_timezone_location(calendar.tz, locale=locale)
+        text = f"{day} {local:%H:%M} ({i18n.short_weekday(local)}) {zone}"
+        words = get_translations()
+        explanation = explain_due(calendar, start, due)
+        skipped = [run.line(words, locale) for run in explanation.closed_runs]
     return text, "; ".join(skipped) or None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
@@ -21,10 +21,11 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_translations, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from helpdesk import clock, i18n
 from helpdesk.access import can_work_desk, readable_desks, scope_tickets, ticket_or_404
@@ -63,7 +64,7 @@ from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 from mail_ingest.filenames import revealed
 from mail_ingest.parse import sanitize_html
-from mail_ingest.policy import NOT_KEPT_REASONS, REASON_TEXT
+from mail_ingest.policy import NOT_KEPT_REASONS
 from mail_ingest.quoting import split_quoted
 
 bp = Blueprint("tickets", __name__)
@@ -104,19 +105,21 @@ def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., 
 # --- Presentation helpers: every label the templates show is computed here ------------------
 
 
-def due_label(due: datetime | None, now: datetime, timezone: str, lang: str | None = None) -> str:
-    """ "11-26 (Thu) 10:00 · in 3 h 5 min" in desk time; "—" without a due time."""
+def due_label(due: datetime | None, now: datetime, timezone: str) -> str:
+    """ "11-26 (Thu) 10:00 · in 3 h 5 min" in desk time and the reader's language; "—"
+    without a due time."""
     local = clock.to_desk_time(due, timezone)
     if due is None or local is None:
         return "—"
-    lang = lang or i18n.current_language()
-    words = i18n.translations(lang)
-    weekday = "月火水木金土日"[local.weekday()] if lang == "ja" else f"{local:%a}"
     minutes = int(abs((due - now).total_seconds()) // 60)
     hours, minutes = divmod(minutes, 60)
-    span = f"{hours}時間{minutes}分" if lang == "ja" else f"{hours} h {minutes} min"
-    ahead = "overdue by" if due < now else "in"
-    return f"{local:%m-%d} ({weekday}) {local:%H:%M} · {words.get(ahead, ahead)} {span}"
+    span = gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    ahead = (
+        gettext("overdue by %(span)s", span=span)
+        if due < now
+        else gettext("in %(span)s", span=span)
+    )
+    return f"{local:%m-%d} ({i18n.short_weekday(local)}) {local:%H:%M} · {ahead}"
 
 
 def desk_name(desk: Desk) -> str:
@@ -173,7 +176,7 @@ def queue_rows(tickets: list[Ticket], now: datetime) -> list[QueueRow]:
     """Rows with due labels and SLA marks computed in desk time."""
     # Looked up once, not per row: the language, its labels and what the user may work.
     lang = i18n.current_language()
-    words = i18n.translations(lang)
+    words = i18n.translations()
     desk_ids = {t.desk_id for t in tickets}
     workable = {desk_id: can_work_desk(current_user, desk_id) for desk_id in desk_ids}
     calendars: dict[int, BusinessCalendar] = {}
@@ -198,17 +201,13 @@ def queue_rows(tickets: list[Ticket], now: datetime) -> list[QueueRow]:
                 priority=words.get(t.priority.value, t.priority.value),
                 priority_class=f"priority-{t.priority.value}",
                 assignee=t.assignee.name if t.assignee else "—",
-                due=due_label(t.sla_due_at, now, t.desk.timezone, lang),
+                due=due_label(t.sla_due_at, now, t.desk.timezone),
                 sla_class=f"sla-{state}",
                 sla_label=words.get(state, state),
                 workable=workable[t.desk_id],
             )
         )
     return rows
-
-
-def _choice_labels(choices: Any) -> list[SelectChoice]:
-    return options((choice.value, _(choice.label)) for choice in choices)
 
 
 def _assignable_users(workable: Sequence[Desk] | None = None) -> list[User]:
@@ -259,7 +258,8 @@ def _render_queue(
     form = QueueFilterForm(request.args)
     people = _assignable_users([d for d in desks if can_work_desk(current_user, d.id)])
     form.assignee.choices = options(
-        [("", "Any"), ("me", "Me"), ("none", "Unassigned")] + [(str(u.id), u.name) for u in people]
+        [("", _("Any")), ("me", _("Me")), ("none", _("Unassigned"))]
+        + [(str(u.id), u.name) for u in people]
     )
     try:
         filters = _filters(form)
@@ -286,9 +286,6 @@ def _render_queue(
     bulk.assignee.choices = options(
         [("", _("no change")), ("none", _("Unassigned"))] + [(str(u.id), u.name) for u in people]
     )
-    bulk.status.choices = _choice_labels(bulk.status.choices)  # type: ignore[arg-type]
-    for select_field in (form.status, form.priority, form.assignee, form.language):
-        select_field.choices = _choice_labels(select_field.choices)  # type: ignore[arg-type]
     context = {
         "title": title,
         "rows": queue_rows(page.tickets, now),
@@ -368,7 +365,7 @@ def bulk() -> Response:
         at=clock.now(),
     )
     db.session.commit()
-    flash(f"{outcome.changed} ✓", "info")
+    flash(ngettext("%(num)d ticket changed.", "%(num)d tickets changed.", outcome.changed), "info")
     for line in refused + outcome.refused:
         flash(line, "error")
     return redirect(safe_next(form.next.data))
@@ -396,6 +393,13 @@ class RepeatView:
     at: str
     source: str
     raw_url: str | None  # for admins
+
+
+KIND_LABELS = {
+    Direction.INBOUND: _l("Inbound"),
+    Direction.OUTBOUND: _l("Outbound"),
+    Direction.NOTE: _l("Internal note"),
+}
 
 
 @dataclass(frozen=True)
@@ -428,12 +432,10 @@ def _size_label(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def _reason_text(reason: str, detail: str = "") -> str:
-    return REASON_TEXT.get(reason, {}).get(i18n.current_language()) or detail or reason
-
-
 def _attachment_view(item: Attachment) -> AttachmentView:
-    refused = None if item.allowed else _reason_text(item.reason, item.detail)
+    refused = None
+    if not item.allowed:
+        refused = i18n.reason_text(item.reason, item.detail)
     downloadable = item.allowed and item.storage_key is not None
     return AttachmentView(
         name=item.filename or f"attachment-{item.id}",
@@ -481,7 +483,7 @@ def _not_kept(message: Message) -> tuple[list[str], list[str]]:
         summary.append(text.format(count=f"{total:,}"))
     more = [
         _("… and {count} more not kept: {reason}").format(
-            count=f"{count:,}", reason=_reason_text(reason)
+            count=f"{count:,}", reason=i18n.reason_text(reason)
         )
         for reason, count in counted
     ]
@@ -499,15 +501,10 @@ def _message_view(
     else:
         author = f"{message.from_name or ''} <{message.from_address or ''}>".strip()
     not_kept, not_listed = _not_kept(message)
-    kind_labels = {
-        Direction.INBOUND: "Inbound",
-        Direction.OUTBOUND: "Outbound",
-        Direction.NOTE: "Internal note",
-    }
     return MessageView(
         id=message.id,
         kind=message.direction.value,
-        kind_label=_(kind_labels[message.direction]),
+        kind_label=str(KIND_LABELS[message.direction]),
         author=author,
         at=time_label(message.received_at, timezone),
         subject=message.subject,
@@ -527,8 +524,8 @@ def _sla_lines(ticket: Ticket, due: datetime | None) -> list[str]:
         return []
     from helpdesk.sla import explain_due
 
-    lang = "ja" if i18n.current_language() == "ja" else "en"
-    return explain_due(calendar_for(ticket.desk), ticket.sla_started_at, due).lines(lang)
+    explanation = explain_due(calendar_for(ticket.desk), ticket.sla_started_at, due)
+    return explanation.lines(get_translations(), i18n.current_language())
 
 
 def _history_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
@@ -542,15 +539,24 @@ def _history_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
         if {"old", "new"} <= detail.keys():
             old, new = (detail.pop(k) for k in ("old", "new"))
             shown.append(" → ".join("—" if v is None else words[str(v)] for v in (old, new)))
-        shown += [f"{k}: {revealed(str(v))}" for k, v in detail.items()]
+        shown += [f"{words[k]}: {revealed(_detail_value(v, words))}" for k, v in detail.items()]
         what = f"{words[event.action]} {', '.join(shown)}".strip()
         rows.append((time_label(event.created_at, tz), actor or _("system"), what))
     return rows
 
 
+def _detail_value(value: Any, words: Mapping[str, str]) -> str:
+    """An audit detail as the history shows it: field names and known values translated."""
+    if isinstance(value, list):
+        return ", ".join(_detail_value(item, words) for item in value)
+    return words[value] if isinstance(value, str) and value in i18n.LABELS else str(value)
+
+
 def _presence_notices(ticket: Ticket) -> list[str]:
     return [
-        f"{name} {_('is replying') if activity == 'replying' else _('is viewing')}"
+        gettext("%(name)s is replying", name=name)
+        if activity == "replying"
+        else gettext("%(name)s is viewing", name=name)
         for name, activity in presence.others(ticket, current_user, clock.now())
     ]
 
@@ -575,7 +581,7 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
     move = MoveForm(prefix="move", formdata=None, desk=ticket.desk_id)
     move.desk.choices = _desk_choices()
     canned = [
-        (a.id, f"[{a.language}] {a.title}", services.expand_canned(a, ticket))
+        (a.id, f"[{i18n.language_name(a.language)}] {a.title}", services.expand_canned(a, ticket))
         for a in db.session.scalars(queries.canned_answers(ticket.desk))
     ]
     thread = db.session.scalars(queries.thread(ticket)).unique().all()
@@ -630,8 +636,7 @@ def _uploads(files: list[Any]) -> list[Upload]:
 
 
 def _refusal_errors(error: AttachmentsRefused) -> list[str]:
-    lang = i18n.current_language()
-    return [f"{r.filename}: {r.reason_ja if lang == 'ja' else r.reason_en}" for r in error.refused]
+    return [f"{r.filename}: {r.reason_text}" for r in error.refused]
 
 
 def _back(ticket: Ticket) -> Response:
@@ -710,13 +715,9 @@ def status(ticket: Ticket) -> Response:
     target = TicketStatus(form.status.data)
     try:
         services.set_status(ticket, target, current_user, clock.now())
-    except InvalidTransition:
+    except InvalidTransition as error:
         db.session.rollback()
-        flash(
-            f"{ticket.number}: {_(ticket.status.value)} → {_(target.value)} ✗ "
-            f"(a ticket cannot go from {ticket.status.value} to {target.value})",
-            "error",
-        )
+        flash(f"{ticket.number}: {services.refused_transition(error)}", "error")
         return _back(ticket)
     db.session.commit()
     return _back(ticket)
@@ -833,8 +834,6 @@ def new_ticket() -> str | Response:
         )
         db.session.commit()
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
-    form.priority.choices = options([(p.value, _(p.value)) for p in Priority])
-    form.record_as.choices = _choice_labels(form.record_as.choices)
     return render_template("tickets/new.html", form=form)
 
 

@@ -143,7 +143,7 @@ def test_agent_works_a_ticket_end_to_end(live, page, browser, smtp_sink):
     screenshot(page, "agent-ticket")
 
     # Reply with a canned answer inserted by the page's script; the mail leaves after commit.
-    page.select_option("#canned-select", label="[ja] 受付のご連絡")
+    page.select_option("#canned-select", label="[Japanese] 受付のご連絡")
     page.click("#canned-insert")
     assert live.numbers["login"] in page.input_value("#reply-text")
     page.fill("#reply-text", page.input_value("#reply-text") + "\n再度ログインをお試しください。")

@@ -117,9 +117,9 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
     body_ja = japanese.get_content()
     assert f"[期限超過] {late.number}(システム窓口)" in body_ja
     assert f"[期限間近] {near.number}" in body_ja
-    assert mails[agent.email]["Subject"] == "[SLA] 2 ticket(s) near or past their due time"
+    assert mails[agent.email]["Subject"] == "[SLA] 2 tickets near or past their due time"
     body = mails[agent.email].get_content()
-    assert f"[BREACHED] {late.number}" in body and f"[NEAR] {near.number}" in body
+    assert f"[BREACHED] {late.number}" in body and f"[DUE SOON] {near.number}" in body
     assert body.index(late.number) < body.index(near.number)
     assert f"http://127.0.0.1:5000/tickets/{late.id}\n" in body
     again = sla.sweep()

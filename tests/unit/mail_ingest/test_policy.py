@@ -408,14 +408,13 @@ def test_within_limit_is_judged_normally() -> None:
 ALL_CASES = ALLOWED + REFUSED_BY_CONTENT + REFUSED_BY_NAME
 
 
-def test_every_reason_has_english_and_japanese_text() -> None:
+def test_every_reason_has_a_text() -> None:
+    # The texts are the msgids of the helpdesk's catalog, which holds their Japanese.
     produced = {p.values[2] for p in ALL_CASES} | {"too_large", "malformed_document"}
     produced |= policy.NOT_KEPT_REASONS
     assert produced <= REASON_TEXT.keys()
-    for texts in REASON_TEXT.values():
-        assert set(texts) == {"en", "ja"} and all(texts.values())
-    assert "Save As" in REASON_TEXT["forbidden_extension"]["en"]
-    assert "パスワード" in REASON_TEXT["encrypted_archive"]["ja"]
+    assert all(REASON_TEXT.values())
+    assert "Save As" in REASON_TEXT["forbidden_extension"]
 
 
 def test_verdict_is_frozen() -> None:

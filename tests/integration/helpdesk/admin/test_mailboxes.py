@@ -116,7 +116,7 @@ def test_poll_now_shows_the_result(client, admin, mailbox, post, monkeypatch):
     monkeypatch.setattr("helpdesk.admin.services.poll_mailbox", fake_poll)
     response = post(f"/admin/mailboxes/{mailbox.id}/poll", follow_redirects=True)
     assert calls == [mailbox.id]
-    assert "system: fetched 2 (new_ticket 2)." in response.get_data(as_text=True)
+    assert "system: fetched 2 (new ticket 2)." in response.get_data(as_text=True)
 
 
 @pytest.mark.skipif(

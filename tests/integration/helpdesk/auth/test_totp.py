@@ -64,7 +64,7 @@ def test_enable_shows_the_secret_and_uri_and_needs_a_code(client, user, post):
     assert len(user.totp_recovery_hashes) == 10
     assert not set(codes) & set(user.totp_recovery_hashes)  # only hashes are kept
     on = client.get("/auth/totp").get_data(as_text=True)
-    assert "Two-step sign-in is on" in on and "10 unused recovery code(s) left" in on
+    assert "Two-step sign-in is on" in on and "10 unused recovery codes left." in on
     assert codes[0] not in on  # shown once only
 
 

@@ -536,9 +536,13 @@ def test_by_channel_and_language(report):
     assert {k: v[0] for k, v in channels.items()} == {"Email": 14, "Phone": 1, "Web": 3}
     assert channels["Phone"][1:6] == [1, 0.0, 0.0, 0.0, 100.0]
     languages = _rows(report.tables["sla_by_language"])
-    assert {k: v[0] for k, v in languages.items()} == {"en": 5, "ja": 12, "vi": 1}
+    assert {k: v[0] for k, v in languages.items()} == {
+        "English": 5,
+        "Japanese": 12,
+        "Vietnamese": 1,
+    }
     # A single value is its own median and p90.
-    assert languages["vi"][1:5] == [1, 0.17, 0.17, 0.17]
+    assert languages["Vietnamese"][1:5] == [1, 0.17, 0.17, 0.17]
 
 
 def test_breaches_are_listed_with_links(report, known):
@@ -589,9 +593,9 @@ def test_missing_fields_refused_files_and_environments(report):
     assert waits["Specified skilled worker desk"] == [6, 2, 33.3, 3.75, 3.75, 6.35]
     refused = [r.cells for r in report.tables["refused_attachments"].rows]
     assert refused == [
-        ["application/vnd.ms-excel.sheet.macroEnabled.12", "forbidden_extension", 1],
-        ["application/x-dosexec", "forbidden_extension", 1],
-        ["application/zip", "encrypted_zip", 1],
+        ["application/vnd.ms-excel.sheet.macroEnabled.12", "Forbidden extension", 1],
+        ["application/x-dosexec", "Forbidden extension", 1],
+        ["application/zip", "encrypted_zip", 1],  # a reason without a label: its code
     ]
     envs = {(r.cells[0], r.cells[1]): r.cells[2] for r in report.tables["environments"].rows}
     assert envs[("Windows", "Edge")] == 2

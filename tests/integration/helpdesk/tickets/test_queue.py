@@ -143,7 +143,7 @@ def test_bulk_reports_refused_transitions(queue, login_as, client, staff, csrf):
         },
     )
     page = client.get("/").get_data(as_text=True)
-    assert "cannot go from awaiting_information to awaiting_customer" in page
+    assert "cannot go from Awaiting information to Awaiting customer" in page
 
 
 def test_posts_without_a_csrf_token_are_refused(queue, login_as, client, staff):
@@ -165,6 +165,19 @@ def test_japanese_labels_follow_the_browser(queue, login_as, client, staff):
     login_as(staff.agent)
     page = client.get("/", headers={"Accept-Language": "ja,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="ja">' in page and "期限超過" in page and "担当窓口すべて" in page
+
+
+def _desk_tabs(client, language: str) -> str:
+    page = client.get("/", headers={"Accept-Language": language}).get_data(as_text=True)
+    return page.split('<nav class="desks"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_desk_tabs_are_named_in_the_readers_language(queue, login_as, client, staff):
+    login_as(staff.agent)
+    japanese = _desk_tabs(client, "ja,en;q=0.5")
+    assert ">システム操作ヘルプデスク</a>" in japanese and "System operation" not in japanese
+    english = _desk_tabs(client, "en")
+    assert ">System operation helpdesk</a>" in english and "システム" not in english
 
 
 def test_no_query_runs_once_per_row(queue, login_as, client, staff, db_session, statements_of):

@@ -124,7 +124,7 @@ def test_status_change_and_an_invalid_transition(
     assert response.status_code == 302
     assert ticket.status is TicketStatus.CLOSED
     page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
-    assert "a ticket cannot go from closed to open" in page
+    assert "a ticket cannot go from Closed to Open" in page
 
 
 def test_priority_assignment_and_desk_move_are_audited(
