@@ -135,7 +135,8 @@ def render(kind: str, lang: str, **context: Any) -> str:
 
 def reply_text(kind: str, *, desk: Desk, ticket: Ticket | None, lang: str, **context: Any) -> str:
     """The text of an automatic reply of ``kind`` in ``lang`` ("ja" or "en")."""
-    return render(kind, lang, **_context(desk, lang, ticket=ticket, **context))
+    with i18n.language(lang):
+        return render(kind, lang, **_context(desk, lang, ticket=ticket, **context))
 
 
 def queue_reply(
@@ -154,8 +155,8 @@ def queue_reply(
     """Render an automatic reply and put it in the outbox (written at the caller's flush)."""
     lang = "ja" if lang == "ja" else "en"
     number = ticket.number if ticket is not None else ""
+    text = reply_text(kind, desk=desk, ticket=ticket, lang=lang, **context)
     with i18n.language(lang):
-        text = reply_text(kind, desk=desk, ticket=ticket, lang=lang, **context)
         reply_subject = _reply_subject(kind, number, subject)
     mail = OutgoingMail(
         kind=kind,
