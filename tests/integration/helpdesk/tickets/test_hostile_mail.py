@@ -100,7 +100,7 @@ def test_a_disguised_file_name_is_shown_plainly_and_kept_in_the_audit(
 
     page = client.get(f"/tickets/{outcome.ticket_id}").get_data(as_text=True)
     assert "invoicefdp.txt" in page and "\u202e" not in page
-    assert "original: invoice&lt;U+202E&gt;fdp.txt" in page  # the history shows what was sent
+    assert "Name as sent: invoice&lt;U+202E&gt;fdp.txt" in page  # the history shows what was sent
     events = db_session.scalars(
         select(AuditEvent).where(AuditEvent.action == "attachment.renamed")
     ).all()
