@@ -125,10 +125,10 @@ def prepare(app: Flask, account: Any, agents: int) -> Cast:
     return cast
 
 
-def enquiries(count: int, run: str) -> list[tuple[str, bytes]]:
-    """``count`` complete enquiries from different senders: (bare Message-ID, raw bytes)."""
+def enquiries(n: int, run: str) -> list[tuple[str, bytes]]:
+    """``n`` complete enquiries from different senders: (bare Message-ID, raw bytes)."""
     mails = []
-    for i in range(count):
+    for i in range(n):
         message_id = f"scaleout-{run}-{i}@example.org"
         raw = enquiry(
             COMPLETE_EN,
