@@ -128,7 +128,7 @@ def report(
     answered = [t for t in timings if t.status]
     print(f"\nload: {len(timings)} requests in {end - start:.1f} s = "
           f"{len(answered) / (end - start):.1f} requests/s answered "
-          f"({len(timings) - len(answered)} failed with the killed worker)")  # fmt: skip
+          f"({len(timings) - len(answered)} cut off by the kill)")  # fmt: skip
     print(f"{'kind':<8} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  statuses")
     for kind, group in by_kind(timings).items():
         ms = [1000 * (t.end - t.start) for t in group if t.status]
@@ -156,7 +156,8 @@ def report(
     print(
         f"mail: {stored[1]} of {mails} ingested as {stored[0]} messages on {stored[2]} tickets, "
         f"{seconds:.1f} s from the first batch's commit to the last "
-        f"({(mails / seconds) if seconds else 0:.1f} mails/s, takeover included)"
+        f"({(mails / seconds) if seconds else 0:.1f} mails/s"
+        f"{', takeover included' if 'takeover' in figures else ''})"
     )
     outbox = conn.execute("SELECT kind, status, count(*) FROM outbox_message GROUP BY 1, 2")
     print("outbox:", ", ".join(f"{kind} {status} {n}" for kind, status, n in outbox))
