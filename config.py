@@ -77,6 +77,8 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Prepended to every rate-limit key: two helpdesks (or a staging copy) may share one Redis.
+    RATELIMIT_KEY_PREFIX = "helpdesk"
     LOGIN_RATE_LIMIT = "10 per minute"
     ENQUIRY_RATE_LIMIT = "5 per minute;30 per hour"
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024

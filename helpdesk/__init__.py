@@ -42,11 +42,20 @@ def _trust_proxies(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from helpdesk import i18n, models  # noqa: F401  (models registers the tables)
     from helpdesk.auth import login as auth_login
-    from helpdesk.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
+    from helpdesk.extensions import (
+        configure_sqlite,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        name_connections,
+    )
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        name_connections(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,5 +1,7 @@
 """Unbound extensions; create_app() binds them to an app."""
 
+import os
+import socket
 from typing import Any
 
 from flask import g, has_app_context
@@ -53,6 +55,28 @@ def configure_sqlite(engine: Engine) -> None:
         # waiting for the lock (busy_timeout) is what the poller and the web app need.
         # Work marked read-only (reports) begins deferred: a WAL reader blocks no writer.
         connection.exec_driver_sql("BEGIN" if _read_only() else "BEGIN IMMEDIATE")
+
+
+def name_connections(engine: Engine) -> None:
+    """Name each PostgreSQL session after the process that opened it.
+
+    ``pg_stat_activity.application_name`` then reads ``helpdesk[PID]@HOST``, so an operator
+    can tell which gunicorn worker holds a session, a lock or the scheduler's leadership. A
+    name given in the database URL is kept. The pid is read as each connection opens, in the
+    worker that opens it.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def on_connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        # PostgreSQL keeps 63 bytes of the name; the pid comes first so it is never cut off.
+        cparams.setdefault("application_name", process_name()[:63])
+
+
+def process_name() -> str:
+    """This process as its database sessions are named: ``helpdesk[PID]@HOST``."""
+    return f"helpdesk[{os.getpid()}]@{socket.gethostname()}"
 
 
 def _read_only() -> bool:

@@ -7,11 +7,13 @@
 #   fonts-ipafont-gothic  Japanese glyphs in browser screenshots
 #   postgresql-client  pg_dump / pg_restore for flask backup and restore (only when no pg_dump
 #                      is installed already: a PostgreSQL server package brings its own)
+#   redis-server   the shared rate-limit store of the gunicorn scale-out test (scripts/test.sh
+#                  starts it on 127.0.0.1:6379 when it is not running)
 # It also creates the `vmail` system user the private Dovecot runs mail processes as.
 # apt-get update runs only when a package is missing.
 set -eu
 
-PACKAGES="dovecot-imapd chromium libmagic1 zip p7zip-full jlha-utils fonts-ipafont-gothic"
+PACKAGES="dovecot-imapd chromium libmagic1 zip p7zip-full jlha-utils fonts-ipafont-gothic redis-server"
 MAIL_USER="vmail"
 
 if [ "$(id -u)" -ne 0 ]; then

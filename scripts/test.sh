@@ -39,6 +39,13 @@ if ! .venv/bin/python -c "import psycopg; psycopg.connect('postgresql://postgres
     fi
 fi
 
+# Redis on 127.0.0.1:6379 (the gunicorn workers' shared rate limits); start it if it is down.
+if ! .venv/bin/python -c "import redis; redis.Redis(socket_timeout=2).ping()" 2>/dev/null; then
+    if command -v redis-server >/dev/null; then
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+    fi
+fi
+
 echo "== lint =="
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
