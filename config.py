@@ -79,6 +79,9 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     # Prepended to every rate-limit key: two helpdesks (or a staging copy) may share one Redis.
     RATELIMIT_KEY_PREFIX = "helpdesk"
+    # When the shared store (Redis) is down, count in each process's memory rather than answer
+    # sign-ins and enquiries with 500; the shared count resumes when the store is back.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     ENQUIRY_RATE_LIMIT = "5 per minute;30 per hour"
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024

@@ -176,3 +176,20 @@ def test_a_deactivated_account_costs_a_password_check_like_any_other(client, mak
     user = make.user(active=False)
     assert services.check_credentials(user.email, PASSWORD) is None
     assert checked == [user.password_hash]
+
+
+def test_sign_in_still_answers_and_limits_when_the_rate_limit_store_is_down(
+    database_url, tmp_path, make
+):
+    from tests.conftest import make_app
+    from tests.support.dovecot import free_port
+
+    down = make_app(
+        database_url,
+        tmp_path / "instance",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    user = make.user()
+    client = down.test_client()
+    codes = [_login(client, user.email, "wrong").status_code for _ in range(11)]
+    assert codes[:10] == [200] * 10 and codes[10] == 429
