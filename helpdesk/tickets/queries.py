@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -218,6 +218,11 @@ def history(ticket: Ticket) -> Select[tuple[AuditEvent, str | None]]:
         .where(AuditEvent.ticket_id == ticket.id)
         .order_by(AuditEvent.created_at, AuditEvent.id)
     )
+
+
+def desks_by_slug(slugs: Iterable[str]) -> Select[tuple[Desk]]:
+    """The desks of these slugs (a history names desks by slug)."""
+    return select(Desk).where(Desk.slug.in_(list(slugs)))
 
 
 def canned_answers(desk: Desk) -> Select[tuple[CannedAnswer]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
@@ -43,9 +43,9 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.types import row_id
-from helpdesk.sla import BusinessCalendar
 from helpdesk.stores import stores
-from helpdesk.tickets import presence, queries, search, services
+from helpdesk.tickets import display, presence, queries, search, services
+from helpdesk.tickets.display import live_sla_state, time_label
 from helpdesk.tickets.forms import (
     AssignForm,
     BulkForm,
@@ -62,7 +62,6 @@ from helpdesk.tickets.forms import (
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
-from mail_ingest.filenames import revealed
 from mail_ingest.parse import sanitize_html
 from mail_ingest.policy import NOT_KEPT_REASONS
 from mail_ingest.quoting import split_quoted
@@ -105,109 +104,19 @@ def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., 
 # --- Presentation helpers: every label the templates show is computed here ------------------
 
 
-def due_label(due: datetime | None, now: datetime, timezone: str) -> str:
-    """ "11-26 (Thu) 10:00 · in 3 h 5 min" in desk time and the reader's language; "—"
-    without a due time."""
-    local = clock.to_desk_time(due, timezone)
-    if due is None or local is None:
-        return "—"
-    minutes = int(abs((due - now).total_seconds()) // 60)
-    hours, minutes = divmod(minutes, 60)
-    span = gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
-    ahead = (
-        gettext("overdue by %(span)s", span=span)
-        if due < now
-        else gettext("in %(span)s", span=span)
-    )
-    return f"{local:%m-%d} ({i18n.short_weekday(local)}) {local:%H:%M} · {ahead}"
-
-
 def desk_name(desk: Desk) -> str:
     """The desk's name in the reader's language (its Japanese name when it has one)."""
     return desk.name_in(i18n.current_language())
 
 
+def _may_work(desk_id: int) -> bool:
+    """Whether the user may change the tickets of the desk."""
+    return can_work_desk(current_user, desk_id)
+
+
 def _desk_choices() -> list[Any]:
     """The desks the user works, as form choices named in the reader's language."""
     return options([(d.id, desk_name(d)) for d in queries.workable_desk_list(current_user)])
-
-
-def time_label(at: datetime | None, timezone: str = "Asia/Tokyo") -> str:
-    """A desk-local timestamp."""
-    local = clock.to_desk_time(at, timezone)
-    return "—" if local is None else f"{local:%Y-%m-%d %H:%M}"
-
-
-def live_sla_state(
-    ticket: Ticket, now: datetime, calendar_of: Callable[[Desk], BusinessCalendar] = calendar_for
-) -> str:
-    """The stored SLA state, brought up to ``now`` for running clocks (the sweep may lag)."""
-    if ticket.sla_state not in ("ok", "near") or ticket.sla_due_at is None:
-        return ticket.sla_state
-    if now >= ticket.sla_due_at:
-        return "breached"  # what sla_state answers first; no calendar (or its query) needed
-    from helpdesk.sla import sla_state
-
-    warn = int(current_app.config["SLA_WARN_MINUTES"])
-    return sla_state(ticket.sla_due_at, now, calendar_of(ticket.desk), warn)
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One ticket as a queue shows it."""
-
-    id: int
-    number: str
-    url: str
-    subject: str
-    desk: str
-    requester: str
-    status: str
-    priority: str
-    priority_class: str
-    assignee: str
-    due: str
-    sla_class: str
-    sla_label: str
-    workable: bool
-
-
-def queue_rows(tickets: list[Ticket], now: datetime) -> list[QueueRow]:
-    """Rows with due labels and SLA marks computed in desk time."""
-    # Looked up once, not per row: the language, its labels and what the user may work.
-    lang = i18n.current_language()
-    words = i18n.translations()
-    desk_ids = {t.desk_id for t in tickets}
-    workable = {desk_id: can_work_desk(current_user, desk_id) for desk_id in desk_ids}
-    calendars: dict[int, BusinessCalendar] = {}
-
-    def desk_calendar(desk: Desk) -> BusinessCalendar:
-        if desk.id not in calendars:
-            calendars[desk.id] = calendar_for(desk)
-        return calendars[desk.id]
-
-    rows = []
-    for t in tickets:
-        state = live_sla_state(t, now, desk_calendar)
-        rows.append(
-            QueueRow(
-                id=t.id,
-                number=t.number,
-                url=url_for("tickets.show", ticket_id=t.id),
-                subject=t.subject or "—",
-                desk=t.desk.name_in(lang),
-                requester=t.requester_name or t.requester_email or "—",
-                status=words.get(t.status.value, t.status.value),
-                priority=words.get(t.priority.value, t.priority.value),
-                priority_class=f"priority-{t.priority.value}",
-                assignee=t.assignee.name if t.assignee else "—",
-                due=due_label(t.sla_due_at, now, t.desk.timezone),
-                sla_class=f"sla-{state}",
-                sla_label=words.get(state, state),
-                workable=workable[t.desk_id],
-            )
-        )
-    return rows
 
 
 def _assignable_users(workable: Sequence[Desk] | None = None) -> list[User]:
@@ -288,7 +197,7 @@ def _render_queue(
     )
     context = {
         "title": title,
-        "rows": queue_rows(page.tickets, now),
+        "rows": display.queue_rows(page.tickets, now, _may_work),
         "next_url": next_url,
         "first_url": first_url if form.after.data else None,
         "refresh_url": url_for(
@@ -528,28 +437,13 @@ def _sla_lines(ticket: Ticket, due: datetime | None) -> list[str]:
     return explanation.lines(get_translations(), i18n.current_language())
 
 
-def _history_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
-    """(when, who, what) per audit event; actions and known values in the reader's language."""
-    words = i18n.translations()
-    tz = ticket.desk.timezone
-    rows = []
-    for event, actor in db.session.execute(queries.history(ticket)):
-        detail = dict(event.detail or {})
-        shown = []
-        if {"old", "new"} <= detail.keys():
-            old, new = (detail.pop(k) for k in ("old", "new"))
-            shown.append(" → ".join("—" if v is None else words[str(v)] for v in (old, new)))
-        shown += [f"{words[k]}: {revealed(_detail_value(v, words))}" for k, v in detail.items()]
-        what = f"{words[event.action]} {', '.join(shown)}".strip()
-        rows.append((time_label(event.created_at, tz), actor or _("system"), what))
-    return rows
-
-
-def _detail_value(value: Any, words: Mapping[str, str]) -> str:
-    """An audit detail as the history shows it: field names and known values translated."""
-    if isinstance(value, list):
-        return ", ".join(_detail_value(item, words) for item in value)
-    return words[value] if isinstance(value, str) and value in i18n.LABELS else str(value)
+def _history(ticket: Ticket, thread: Sequence[Message]) -> list[display.HistoryLine]:
+    """The ticket's history as sentences, pointing at the messages of ``thread``."""
+    events = db.session.execute(queries.history(ticket)).all()
+    slugs = display.moved_desk_slugs(events)
+    desks = db.session.scalars(queries.desks_by_slug(slugs)).all() if slugs else []
+    names = {desk.slug: desk_name(desk) for desk in desks}
+    return display.history_lines(events, ticket.desk.timezone, thread, names)
 
 
 def _presence_notices(ticket: Ticket) -> list[str]:
@@ -563,8 +457,8 @@ def _presence_notices(ticket: Ticket) -> list[str]:
 
 def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tuple[str, int]:
     """The ticket page; forms passed in (with errors) replace the empty ones."""
-    tz, now = ticket.desk.timezone, clock.now()
-    state = live_sla_state(ticket, now)
+    tz, now, calendar = ticket.desk.timezone, clock.now(), calendar_for(ticket.desk)
+    state = live_sla_state(ticket, now, lambda _desk: calendar)
     workable = can_work_desk(current_user, ticket.desk_id)
     reply = forms.get("reply") or ReplyForm(prefix="reply", formdata=None)
     note = forms.get("note") or NoteForm(prefix="note", formdata=None)
@@ -589,7 +483,7 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
     context = {
         "ticket": ticket,
         "messages": [_message_view(m, tz, repeats.get(m.id)) for m in thread],
-        "history": _history_rows(ticket),
+        "history": _history(ticket, thread),
         "notices": _presence_notices(ticket),
         "workable": workable,
         "labels": {
@@ -602,8 +496,8 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
             "assignee": ticket.assignee.name if ticket.assignee else "—",
             "requester": f"{ticket.requester_name or ''} <{ticket.requester_email or '—'}>".strip(),
             "created": time_label(ticket.created_at, tz),
-            "first_response_due": due_label(ticket.first_response_due_at, now, tz),
-            "resolution_due": due_label(ticket.resolution_due_at, now, tz),
+            "first_response_due": display.due_view(ticket.first_response_due_at, now, calendar),
+            "resolution_due": display.due_view(ticket.resolution_due_at, now, calendar),
             "first_response_at": time_label(ticket.first_response_at, tz),
             "missing_fields": not ticket.has_required_fields,
         },
@@ -842,9 +736,9 @@ def new_ticket() -> str | Response:
 def search_page() -> str:
     """Tickets matching the query in number, subject, bodies, requester or organisation."""
     query = request.args.get("q", "").strip()[:200]
-    rows: list[QueueRow] = []
+    rows: list[display.QueueRow] = []
     if query:
-        rows = queue_rows(search.find_tickets(query, current_user), clock.now())
+        rows = display.queue_rows(search.find_tickets(query, current_user), clock.now(), _may_work)
     return render_template("tickets/search.html", query=query, search_query=query, rows=rows)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,6 +19,12 @@ def _numbers(page: str) -> list[str]:
     return re.findall(
         r'data-ticket="\d+">.*?<a href="/tickets/\d+">([A-Z]+-\d{4}-\d+)</a>', page, re.S
     )
+
+
+def _due_cells(page: str) -> list[str]:
+    """The text of each row's due cell, tags dropped and spaces collapsed."""
+    cells = re.findall(r'<td class="due">(.*?)</td>', page, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
 
 
 @pytest.fixture
@@ -54,10 +61,12 @@ def test_queue_is_ordered_by_due_time_with_no_due_time_last(queue, login_as, cli
     assert _numbers(page) == expected
     assert "Elsewhere" not in page and "Done" not in page
     assert 'class="mark sla-breached"' in page and 'class="mark sla-near"' in page
-    # Due labels in desk time: "Old one" came on Monday 23rd, a national holiday, so its
-    # clock started Tuesday 09:00 and it was due Tuesday 17:00 Tokyo, 17 hours ago.
-    assert "11-24 (Tue) 17:00 · overdue by 17 h 0 min" in page
-    assert "11-25 (Wed) 10:30 · in 0 h 30 min" in page
+    # Due times in desk time, and the business time left or past: "Old one" came on Monday
+    # 23rd, a national holiday, so its clock started Tuesday 09:00 and it was due Tuesday
+    # 17:00 Tokyo, 17 clock hours ago but one business hour (Wednesday 09:00-10:00).
+    cells = _due_cells(page)
+    assert cells[0] == "Breached 11-24 (Tue) 17:00 overdue by 1 h 0 min business time"
+    assert cells[1] == "Due soon 11-25 (Wed) 10:30 0 h 30 min business time left"
 
 
 def test_filters(queue, login_as, client, staff):
@@ -188,3 +197,43 @@ def test_no_query_runs_once_per_row(queue, login_as, client, staff, db_session, 
     run = statements_of("/")
     assert len(_numbers(client.get("/").get_data(as_text=True))) == 4
     assert len(run) == len(set(run)), run
+
+
+def test_due_times_count_business_time_left_across_the_weekend(
+    staff, enquiry, login_as, client, frozen_now, db_session
+):
+    """Seen on Friday at 16:00, a ticket due on Monday at 10:00 has 2 business hours left
+    (Friday 16-17, Monday 9-10), not the 66 clock hours between; one due Friday 17:00 seen on
+    Monday at 09:30 is overdue by half an hour of business time, not 64.5 hours."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    monday = enquiry(staff.desk, subject="Due Monday")
+    friday = enquiry(staff.desk, subject="Due Friday")
+    monday.sla_due_at = datetime(2026, 11, 30, 10, 0, tzinfo=tokyo)
+    friday.sla_due_at = datetime(2026, 11, 27, 17, 0, tzinfo=tokyo)
+    monday.sla_state = friday.sla_state = "ok"
+    db_session.flush()
+    login_as(staff.agent)
+
+    frozen_now(datetime(2026, 11, 27, 16, 0, tzinfo=tokyo))
+    page = client.get("/").get_data(as_text=True)
+    assert _due_cells(page) == [
+        "Due soon 11-27 (Fri) 17:00 1 h 0 min business time left",
+        "On time 11-30 (Mon) 10:00 2 h 0 min business time left",
+    ]
+    assert "66 h" not in page
+    # The whole due moment, with its zone, is the tooltip of the desk-time moment.
+    assert (
+        '<time datetime="2026-11-30T10:00+09:00" title="2026-11-30 (Mon) 10:00 JST">'
+        "11-30 (Mon) 10:00</time>"
+    ) in page
+    japanese = client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "期限内 11-30 (月) 10:00 残り営業時間2時間0分" in _due_cells(japanese)
+
+    frozen_now(datetime(2026, 11, 30, 9, 30, tzinfo=tokyo))
+    page = client.get("/").get_data(as_text=True)
+    assert _due_cells(page) == [
+        "Breached 11-27 (Fri) 17:00 overdue by 0 h 30 min business time",
+        "Due soon 11-30 (Mon) 10:00 0 h 30 min business time left",
+    ]
+    japanese = client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "期限超過 11-27 (金) 17:00 営業時間で0時間30分超過" in _due_cells(japanese)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
-from helpdesk import outbox
+from helpdesk import audit, outbox
 from helpdesk.models import (
     CannedAnswer,
     Channel,
@@ -158,13 +159,15 @@ def test_priority_assignment_and_desk_move_are_audited(
     assert ticket.desk is third and ticket.assignee is None
     page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     history = page[page.index('class="history"') :]
-    assert "Agent Aoki: Priority changed Normal → Urgent" in history
-    assert "Agent Aoki: Assignee changed — → Colleague Chiba" in history
-    assert f"Agent Aoki: Moved to another desk {staff.desk.slug} → {third.slug}" in history
+    assert "Agent Aoki: Priority changed: Normal → Urgent" in history
+    assert "Agent Aoki: Assignee changed: Unassigned → Colleague Chiba" in history
+    # Desks by their names in the reader's language, not their slugs.
+    assert "Agent Aoki: Moved to another desk: System operation helpdesk → School desk" in history
     assert "ticket.priority" not in history  # no raw action names
     ja = client.get(f"/tickets/{ticket.id}", headers={"Accept-Language": "ja"})
     history_ja = ja.get_data(as_text=True)
-    assert "優先度変更 通常 → 緊急" in history_ja and "窓口移動" in history_ja
+    assert "優先度変更: 通常 → 緊急" in history_ja
+    assert "窓口移動: システム操作ヘルプデスク → School desk" in history_ja
 
 
 def test_completing_the_fields_starts_the_clock(staff, make, login_as, client, csrf, frozen_now):
@@ -340,3 +343,64 @@ def test_an_admin_downloads_a_copy_s_raw_bytes(staff, enquiry, login_as, client,
     assert client.get(f"/admin/repeats/{repeats[1].id}/raw").status_code == 404  # not stored
     login_as(staff.agent)
     assert client.get(f"/admin/repeats/{repeats[0].id}/raw").status_code == 403
+
+
+def _history(page: str) -> list[str]:
+    """The history's lines as an agent reads them: tags dropped, spaces collapsed."""
+    section = page.split('<section class="history">', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", section, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
+
+
+def test_history_reads_as_sentences(staff, enquiry, login_as, client, csrf, db_session):
+    """Field names by their labels, no Python lists, no whole Message-IDs in the lines: a
+    mail's line points at its message and keeps the Message-ID in its tooltip."""
+    ticket = enquiry(staff.desk)
+    message = db_session.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
+    message.message_id = "CAF=" + "x" * 120 + "@mail.example.co.jp"
+    audit.record("mail.received", ticket, None, NOW, message_id=message.message_id)
+    audit.record("ticket.fields", ticket, None, NOW, filled=["environment"])
+    # The sweep records a breach with the due time as it was stored (UTC).
+    due = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
+    audit.record("sla.breached", ticket, None, NOW, due=str(due))
+    # A mail whose message is not in this ticket's thread: its Message-ID, shortened.
+    lost = "lost-" + "y" * 300 + "@example.org"
+    audit.record("mail.follow_up", ticket, None, NOW, message_id=lost)
+    db_session.flush()
+    login_as(staff.agent)
+    token = csrf()
+    fields = {"fields-organisation": "Sample School", "fields-contact": "06-1111-2222"}
+    client.post(
+        f"/tickets/{ticket.id}/fields",
+        data={"csrf_token": token, "fields-environment": ticket.environment, **fields},
+    )
+    client.post(f"/tickets/{ticket.id}/reply", data={"csrf_token": token, "reply-text": "Hello"})
+    reply = db_session.scalars(select(Message).where(Message.direction == Direction.OUTBOUND)).one()
+
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert _history(page) == [
+        "2026-11-25 10:00 system: Ticket opened (Email, status: New)",
+        "2026-11-25 10:00 system: Mail received",
+        "2026-11-25 10:00 system: Required fields updated: Environment (OS / browser)",
+        "2026-11-25 10:00 system: SLA breached (due 2026-11-25 09:30)",
+        "2026-11-25 10:00 system: Requester replied by mail (Message-ID lost-yyyyyyyyyyyyyyyyyyyyyyyyyy…)",
+        "2026-11-25 10:00 Agent Aoki: Required fields updated: Organisation, Contact",
+        "2026-11-25 10:00 Agent Aoki: Status changed: New → Awaiting customer",
+        "2026-11-25 10:00 Agent Aoki: Reply sent",
+    ]
+    history = page.split('<section class="history">', 1)[1].split("</section>", 1)[0]
+    assert (
+        f'<a href="#message-{message.id}" title="Message-ID: {message.message_id}">'
+        "Mail received</a>"
+    ) in history
+    assert f'<span title="Message-ID: {lost}">' in history
+    assert f'<a href="#message-{reply.id}">Reply sent</a>' in history
+    assert "filled" not in history and "[" not in history
+
+    ja = client.get(f"/tickets/{ticket.id}", headers={"Accept-Language": "ja"})
+    assert _history(ja.get_data(as_text=True))[2:6] == [
+        "2026-11-25 10:00 システム: 必須項目の更新: 利用環境(OS・ブラウザ)",
+        "2026-11-25 10:00 システム: SLA期限超過 (期限 2026-11-25 09:30)",
+        "2026-11-25 10:00 システム: 問い合わせ者からの返信(メール) (Message-ID lost-yyyyyyyyyyyyyyyyyyyyyyyyyy…)",
+        "2026-11-25 10:00 Agent Aoki: 必須項目の更新: 機関名、連絡先",
+    ]
