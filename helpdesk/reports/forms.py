@@ -52,3 +52,10 @@ def report_request(form: ReportForm, today: date) -> ReportRequest:
     date_from = form.date_from.data or date_to - timedelta(days=DEFAULT_DAYS - 1)
     desk_ids = tuple(sorted(set(form.desk.data))) if form.desk.data else None
     return ReportRequest(date_from, date_to, desk_ids, form.lang.data or "en")
+
+
+def show_period(form: ReportForm, request: ReportRequest) -> None:
+    """Fill the date inputs with the period the report covers, defaults included, so that they
+    show the range the heading does (an input left empty would read as "no period")."""
+    for field, day in ((form.date_from, request.date_from), (form.date_to, request.date_to)):
+        field.data, field.raw_data = day, [day.isoformat()]

@@ -611,8 +611,10 @@ def charts(tables: dict[str, Table], lang: str) -> dict[str, dict[str, Any]]:
                 {"label": labels["median_res_h"], "data": _column(week, "res_median_h")},
             ],
         }
+    # "counts": the values are numbers of tickets, drawn on an axis of whole numbers.
     result["volume"] = {
         "type": "bar",
+        "counts": True,
         "title": labels["volume"],
         "labels": _column(daily, "day"),
         "datasets": [
@@ -643,6 +645,7 @@ def charts(tables: dict[str, Table], lang: str) -> dict[str, dict[str, Any]]:
     result["backlog_age"] = {
         "type": "bar",
         "stacked": True,
+        "counts": True,
         "title": labels["backlog_age"],
         "labels": age_buckets,
         "datasets": [

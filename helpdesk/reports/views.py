@@ -14,7 +14,7 @@ from helpdesk.access import role_required, visible_desks
 from helpdesk.extensions import db, mark_read_only
 from helpdesk.models import Role
 from helpdesk.reports import export, services
-from helpdesk.reports.forms import ReportForm, report_request
+from helpdesk.reports.forms import ReportForm, report_request, show_period
 from helpdesk.reports.queries import DIMENSIONS
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -75,6 +75,16 @@ def _tabs(group: str, args: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def _empty_charts(charts: dict[str, dict[str, Any]]) -> set[str]:
+    """The charts with nothing to draw in the period (every value zero or missing): the page
+    says so in words instead of showing empty axes."""
+    return {
+        name
+        for name, chart in charts.items()
+        if not any(value for dataset in chart["datasets"] for value in dataset["data"])
+    }
+
+
 @bp.route("/")
 @role_required(Role.MANAGER)
 def index() -> Any:
@@ -85,6 +95,7 @@ def index() -> Any:
         labels = services.text(i18n.current_language())
         return render_template("reports/index.html", form=form, report=None, labels=labels), 400
     req = report_request(form, _today())
+    show_period(form, req)
     group = form.group.data or DIMENSIONS[0]
     report = services.build_report(
         req, breach_limit=services.PAGE_BREACH_LIMIT, dimensions=(group,)
@@ -97,6 +108,7 @@ def index() -> Any:
         report=report,
         labels=services.text(req.lang),
         tabs=_tabs(group, args, req.lang),
+        empty_charts=_empty_charts(report.charts),
         downloads=downloads,
         xlsx_url=url_for("reports.whole_xlsx", **args),
         json_url=url_for("reports.whole_json", **args),

@@ -29,7 +29,8 @@
         plugins: { title: { display: true, text: spec.title } },
         scales: {
           x: { stacked: stacked },
-          y: { stacked: stacked, beginAtZero: true }
+          // A count of tickets has no fractions: ticks at whole numbers only.
+          y: { stacked: stacked, beginAtZero: true, ticks: spec.counts ? { precision: 0 } : {} }
         }
       }
     };

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,41 @@ def report_app(tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+def _sign_in(page: Any, base: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=email]", MANAGER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_count_axes_tick_whole_numbers_and_an_empty_chart_says_so(
+    page: Any, serve_wsgi: Callable[[Any], str], report_app: Flask
+) -> None:
+    base = serve_wsgi(report_app)
+    _sign_in(page, base)
+    page.goto(f"{base}/reports/?{QUERY}")
+    # The count axes' tick labels as Chart.js drew them: whole numbers only (a backlog of a
+    # few tickets used to get 0, 0.5, 1, 1.5 ...).
+    for name in ("volume", "backlog_age"):
+        labels = page.evaluate(
+            "name => window.Chart.getChart(document.querySelector(`canvas[data-chart=${name}]`))"
+            ".scales.y.ticks.map(tick => tick.label)",
+            name,
+        )
+        assert len(labels) >= 2, name
+        assert all(re.fullmatch(r"\d[\d,]*", str(label)) for label in labels), (name, labels)
+
+    # A period without tickets: each chart says so in words rather than drawing empty axes.
+    page.goto(f"{base}/reports/?date_from=2024-01-01&date_to=2024-01-31")
+    empty = page.locator("figure.chart.empty .no-data")
+    assert empty.count() == 3
+    assert all(empty.nth(i).is_visible() for i in range(3))
+    assert set(empty.all_inner_texts()) == {"No data for this period."}
+    assert page.locator("figure.chart canvas").count() == 0
+    screenshot(page, "reports-empty")
+
+
 def test_report_page_draws_its_charts(
     page: Any, serve_wsgi: Callable[[Any], str], report_app: Flask
 ) -> None:
@@ -52,11 +88,7 @@ def test_report_page_draws_its_charts(
     page.on("pageerror", lambda error: problems.append(str(error)))
     base = serve_wsgi(report_app)
 
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=email]", MANAGER)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    _sign_in(page, base)
     page.goto(f"{base}/reports/?{QUERY}&lang=ja")
 
     assert page.locator("h1").inner_text().startswith("レポート")
