@@ -15,7 +15,6 @@ from flask_babel import gettext
 from helpdesk import clock, i18n
 from helpdesk.models import AuditEvent, Desk, Message, Ticket
 from helpdesk.sla import BusinessCalendar, sla_state
-from helpdesk.templating import desk_time
 from helpdesk.tickets.sla import calendar_for
 from mail_ingest.filenames import revealed
 
@@ -45,29 +44,46 @@ class DueView:
     overdue: bool
 
 
-def business_span(minutes: int) -> str:
-    """ "3 h 10 min" in the reader's language."""
-    hours, minutes = divmod(minutes, 60)
-    return str(gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes))
+class DueWords:
+    """The words due times are written with, in the reader's language: looked up once for a
+    page, so that its rows cost no catalog or locale look-ups."""
+
+    def __init__(self) -> None:
+        self.weekdays = i18n.weekday_names("abbreviated")
+        self.span = str(gettext("%(hours)d h %(minutes)d min"))
+        self.left = str(gettext("%(span)s business time left"))
+        self.overdue = str(gettext("overdue by %(span)s business time"))
+
+    def business_span(self, minutes: int) -> str:
+        """ "3 h 10 min"."""
+        hours, minutes = divmod(minutes, 60)
+        return self.span % {"hours": hours, "minutes": minutes}
 
 
-def due_view(due: datetime | None, now: datetime, calendar: BusinessCalendar) -> DueView | None:
+def due_view(
+    due: datetime | None,
+    now: datetime,
+    calendar: BusinessCalendar,
+    words: DueWords | None = None,
+) -> DueView | None:
     """How ``due`` reads at ``now`` on the desk whose calendar is ``calendar``; None without a
     due time. Over a weekend a ticket due Monday 10:00 has 2 business hours left on Friday at
-    16:00, not 66 clock hours."""
+    16:00, not 66 clock hours. ``words`` are the page's, when it shows many."""
     if due is None:
         return None
+    words = words or DueWords()
     local = due.astimezone(calendar.tz)
+    weekday = words.weekdays[local.weekday()]
     overdue = now >= due
     if overdue:
-        span = business_span(calendar.business_minutes_between(due, now))
-        remaining = gettext("overdue by %(span)s business time", span=span)
+        span = words.business_span(calendar.business_minutes_between(due, now))
+        remaining = words.overdue % {"span": span}
     else:
-        span = business_span(calendar.business_minutes_between(now, due))
-        remaining = gettext("%(span)s business time left", span=span)
+        span = words.business_span(calendar.business_minutes_between(now, due))
+        remaining = words.left % {"span": span}
     return DueView(
-        moment=f"{local:%m-%d} ({i18n.short_weekday(local)}) {local:%H:%M}",
-        full=desk_time(due, calendar.timezone),
+        moment=f"{local:%m-%d} ({weekday}) {local:%H:%M}",
+        full=f"{local:%Y-%m-%d} ({weekday}) {local:%H:%M %Z}",
         iso=local.isoformat(timespec="minutes"),
         remaining=remaining,
         overdue=overdue,
@@ -118,6 +134,7 @@ def queue_rows(
     lang = i18n.current_language()
     words = i18n.translations()
     workable = {desk_id: may_work(desk_id) for desk_id in {t.desk_id for t in tickets}}
+    due_words = DueWords()
     calendars: dict[int, BusinessCalendar] = {}
 
     def desk_calendar(desk: Desk) -> BusinessCalendar:
@@ -128,7 +145,9 @@ def queue_rows(
     rows = []
     for t in tickets:
         state = live_sla_state(t, now, desk_calendar)
-        due = None if t.sla_due_at is None else due_view(t.sla_due_at, now, desk_calendar(t.desk))
+        due = None
+        if t.sla_due_at is not None:
+            due = due_view(t.sla_due_at, now, desk_calendar(t.desk), due_words)
         rows.append(
             QueueRow(
                 id=t.id,
