@@ -527,6 +527,7 @@ class IngestBatch:
             subject=parsed.subject[:500],
             text=parsed.text,
             html=parsed.html,
+            html_withheld=parsed.html_withheld,
             raw_sha256=parsed.sha256,
             imap_uid=uid,
             auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",

@@ -50,6 +50,7 @@ from helpdesk.tickets.forms import (
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
+from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, WITHHELD_DEPTH, WITHHELD_SIZE
 from mail_ingest.policy import REASON_TEXT
 from mail_ingest.quoting import split_quoted
 
@@ -379,6 +380,7 @@ class MessageView:
     text: str
     quoted: str
     html_url: str | None
+    html_withheld: str | None = None  # why there is no formatted version
     attachments: list[AttachmentView] = field(default_factory=list)
 
 
@@ -428,7 +430,30 @@ def _message_view(message: Message, timezone: str) -> MessageView:
         text=new,
         quoted=quoted,
         html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
+        html_withheld=_withheld_note(message.html_withheld),
         attachments=[_attachment_view(a) for a in message.attachments],
+    )
+
+
+def _withheld_note(reason: str | None) -> str | None:
+    """What the agent is told when a message's HTML part was too costly to clean and keep."""
+    if reason is None:
+        return None
+    if reason == WITHHELD_SIZE:
+        note = _(
+            "The formatted version (HTML) of this message is not shown: it is longer than "
+            "%(limit)s characters. Its text is shown above."
+        )
+        return note % {"limit": f"{HTML_MAX_CHARS:,}"}
+    if reason == WITHHELD_DEPTH:
+        note = _(
+            "The formatted version (HTML) of this message is not shown: its elements are "
+            "nested more than %(limit)s deep. Its text is shown above."
+        )
+        return note % {"limit": f"{HTML_MAX_DEPTH:,}"}
+    return _(
+        "The formatted version (HTML) of this message is not shown: its markup is malformed in "
+        "a way that would take too long to clean. Its text is shown above."
     )
 
 

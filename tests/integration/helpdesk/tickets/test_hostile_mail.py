@@ -1,4 +1,5 @@
-"""A hostile mail body renders inert: no script, no handlers, no javascript: links, no CSS."""
+"""A hostile mail body renders inert: no script, no handlers, no javascript: links, no CSS; HTML
+too costly to clean is not shown, and the agent is told why."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from helpdesk.mail.ingest import ingest_raw
 from helpdesk.models import Message, Ticket
 from helpdesk.seed import seed_demo
 from tests.support.enquiries import COMPLETE_EN
+from tests.support.hostile import WORDS, nested_html_mail
 
 HOSTILE_HTML = """<html><head><style>body{background:url(https://evil.example/x)}</style>
 <script>alert('head')</script></head><body>
@@ -76,6 +78,29 @@ def test_hostile_mail_renders_inert(db_session, frozen_now, make, login_as, clie
     assert "hello <b>desk</b>" in html and 'href="https://example.org/ok"' in html
     csp = response.headers["Content-Security-Policy"]
     assert "sandbox" in csp and "default-src 'none'" in csp and "allow-scripts" not in csp
+
+
+def test_imported_nested_mail_shows_its_text_and_why_its_html_is_missing(
+    db_session, frozen_now, make, login_as, client, runner, tmp_path
+):
+    seed_demo()
+    from helpdesk.models import Desk, Role
+
+    (tmp_path / "nested.eml").write_bytes(nested_html_mail(200_000))
+    result = runner.invoke(args=["mail", "import", str(tmp_path / "nested.eml")])
+    assert "new_ticket 1" in result.output, result.output
+    message = db_session.scalar(select(Message).where(Message.subject == "200000 nested divs"))
+    desk = db_session.scalar(select(Desk).where(Desk.slug == "system"))
+    login_as(make.user(Role.AGENT, desks=[desk]))
+
+    page = client.get(f"/tickets/{message.ticket_id}").get_data(as_text=True)
+    assert WORDS in page
+    assert (
+        "The formatted version (HTML) of this message is not shown: it is longer than "
+        "1,000,000 characters. Its text is shown above."
+    ) in page
+    assert f"/messages/{message.id}/html" not in page
+    assert client.get(f"/messages/{message.id}/html").status_code == 404
 
 
 def test_message_html_is_served_as_stored_at_ingest(
