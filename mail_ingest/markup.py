@@ -114,21 +114,29 @@ _VOID = _names(
 _IGNORED = frozenset({"html", "head", "body"})  # merged into the page's own, never nested
 _FORMATTING = _names("a b big code em font i nobr s small strike strong tt u")
 _MARKERS = _names("td th caption applet marquee object template")
-# HTML5's "scope" (with list and button scope, and select: a superset) ...
-_SCOPE = _names("applet caption html table td th marquee object template select button ul ol")
-# ... and its "special" elements: an end tag of another element does not close past them.
+# HTML5's "scope": what an end tag of a block does not close past ...
+_SCOPE = _names("applet caption html table td th marquee object template select")
+# ... and its "special" elements, which an end tag of another element does not close past.
 _SPECIAL = _SCOPE | _names(
     "address area article aside base basefont bgsound blockquote body br center col colgroup"
     " dd details dialog dir div dl dt embed fieldset figcaption figure footer form frame"
     " frameset h1 h2 h3 h4 h5 h6 head header hgroup hr iframe img input keygen li link listing"
     " main menu meta nav noembed noframes noscript p param plaintext pre script search section"
-    " source style summary tbody textarea tfoot thead title tr track wbr xmp"
+    " source style summary tbody textarea tfoot thead title tr track wbr xmp button ul ol"
 )
-# Special start tags before which HTML5 does not reopen formatting elements (the others do).
-_NO_REOPEN = _SPECIAL - _names(
-    "applet marquee object area br embed img keygen wbr input xmp select button"
-)
-_FENCES = {"scope": _SCOPE, "special": _SPECIAL, "item": _SPECIAL - {"address", "div", "p"}}
+# Start tags before which HTML5 does not reopen formatting elements (the others do).
+_NO_REOPEN = (
+    _SPECIAL - _names("applet marquee object area br embed img keygen wbr input xmp select button")
+) | _names("rb rp rt rtc")
+# The kinds of fence: the elements each kind of tag does not close past.
+_FENCES = {
+    "scope": _SCOPE,
+    "button": _SCOPE | {"button"},  # for paragraphs
+    "list": _SCOPE | {"ul", "ol"},  # for </li>
+    "table": _names("html table template"),  # for table parts
+    "special": _SPECIAL,
+    "item": _SPECIAL - {"address", "div", "p"},  # for <li>, <dd>, <dt>
+}
 # Start tags that first close an open <p>; those that close open elements of their kind, and
 # the fences (above) those may not pass.
 _CLOSES_P = _names(
@@ -137,6 +145,7 @@ _CLOSES_P = _names(
     " search section summary ul xmp li dd dt plaintext"
 )
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TABLE_ENDS = _names("table caption tbody thead tfoot tr td th")
 _CLOSES: dict[str, tuple[set[str], str]] = {
     "li": ({"li"}, "item"),
     "dd": ({"dd", "dt"}, "item"),
@@ -145,6 +154,7 @@ _CLOSES: dict[str, tuple[set[str], str]] = {
     "option": ({"option"}, "current"),
     **dict.fromkeys(_HEADINGS, (_HEADINGS, "current")),
 }
+_END_FENCES = {"p": "button", "li": "list", **dict.fromkeys(_TABLE_ENDS, "table")}
 # Elements HTML5 closes when it "generates implied end tags", as ruby text starts do.
 _IMPLIED = _names("dd dt li optgroup option p rb rp rt rtc")
 _RUBY = {"rb": frozenset(), "rtc": frozenset(), "rt": {"rtc"}, "rp": {"rtc"}}  # and what stays
@@ -188,7 +198,7 @@ def _foreign_only(element: _Element) -> bool:
 def _fence_kinds(name: str, namespace: str) -> tuple[str, ...]:
     """The kinds of fence (``_FENCES``) an open element of this name is."""
     if namespace:
-        return tuple(_FENCES) if name in _INTEGRATION[namespace] else ()
+        return tuple(k for k in _FENCES if k != "table") if name in _INTEGRATION[namespace] else ()
     return tuple(kind for kind, names in _FENCES.items() if name in names)
 
 
@@ -214,6 +224,7 @@ class _OpenElements:
         self.deepest = 0
         self.adopted = 0  # formatting end tags with a block inside: each may nest one deeper
         self.reopened = 0
+        self.form = False  # HTML5's form element pointer: a <form> is ignored while it is set
 
     @property
     def depth(self) -> int:
@@ -242,10 +253,18 @@ class _OpenElements:
             return
         if name in _IGNORED or (name in _TABLE_PARTS and not self.positions.get("table")):
             return
+        if name in {"select", "input"} and self._in_scope("select"):
+            self._pop_to(self._innermost({"select"}))  # closes the open select...
+            if name == "select":
+                return  # ...and is not one itself
+        if name == "form":
+            if self.form and not self.positions.get("template"):
+                return
+            self.form = True
         if name in _TABLE_PARTS or name == "table":
             self._clear_table(name)
         if name in _CLOSES_P:
-            self._close({"p"}, "scope")
+            self._close({"p"}, "button")
         if name == "optgroup":
             self._close({"option"}, "current")
         if name in _CLOSES:
@@ -272,9 +291,10 @@ class _OpenElements:
         if name == "br":  # read as <br>
             self.start(name, "")
         elif name == "form":  # HTML5 takes the form out and leaves its content open
+            self.form = False
             self._close({name}, "current")
         else:
-            self._close({name}, "scope" if name in _SPECIAL else "special")
+            self._close({name}, _END_FENCES.get(name, "scope" if name in _SPECIAL else "special"))
 
     def _in_foreign(self) -> bool:
         """Whether the innermost open element is SVG or MathML that does not hold HTML."""

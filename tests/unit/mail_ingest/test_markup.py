@@ -41,6 +41,8 @@ N = 20_000
             "<ruby><math><title><noscript><iframe><iframe>" * N, id="mathml-title-holds-markup"
         ),
         pytest.param("<template>" + "<div>" * N, id="template-content"),
+        pytest.param("<div><select></div></select>" * N, id="select-stops-end-tags"),
+        pytest.param("<select><span><select><div>" * N, id="select-in-select-closes-it"),
     ],
 )
 def test_html_an_html5_parser_nests_deep_is_withheld(markup: str) -> None:
