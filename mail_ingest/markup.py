@@ -293,6 +293,8 @@ class _OpenElements:
         elif name == "form":  # HTML5 takes the form out and leaves its content open
             self.form = False
             self._close({name}, "current")
+        elif name in _HEADINGS:  # any heading's end tag closes the open heading
+            self._close(_HEADINGS, "scope")
         else:
             self._close({name}, _END_FENCES.get(name, "scope" if name in _SPECIAL else "special"))
 

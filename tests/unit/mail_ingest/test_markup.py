@@ -42,6 +42,7 @@ N = 20_000
         ),
         pytest.param("<template>" + "<div>" * N, id="template-content"),
         pytest.param("<div><select></div></select>" * N, id="select-stops-end-tags"),
+        pytest.param("<h2></h1><div></h2>" * N, id="any-heading-end-closes-a-heading"),
         pytest.param("<select><span><select><div>" * N, id="select-in-select-closes-it"),
     ],
 )
