@@ -5,10 +5,11 @@ header value is then decoded here from its raw bytes, so that 8-bit headers (Shi
 Windows mailers), RFC 2047 encoded words split mid-character and wrong charset declarations
 all end in readable text. Whatever went wrong is recorded in ``ParsedMessage.errors``.
 
-HTML bodies are sanitised with nh3 (see ``sanitize_html``): scripts, styles, event handlers,
-inline CSS and non-web URL schemes are removed, ``cid:`` images are kept so the UI can point
-them at the stored inline attachment, and every other image source is dropped, which blocks
-tracking pixels and remote content.
+HTML bodies are sanitised with nh3 (see ``mail_ingest.markup``): scripts, styles, event
+handlers, inline CSS and non-web URL schemes are removed, ``cid:`` images are kept so the UI
+can point them at the stored inline attachment, and every other image source is dropped, which
+blocks tracking pixels and remote content. HTML too large or too deeply nested to clean in
+bounded time is not kept at all: ``html_withheld`` says why, and the text stands alone.
 
 Every text in the result is free of NUL characters: PostgreSQL refuses them in text and JSON
 columns, and in mail text they mean nothing. The raw bytes and attachments' content keep theirs.
@@ -35,7 +36,6 @@ import email
 import email.parser
 import email.utils
 import hashlib
-import html as html_lib
 import logging
 import mimetypes
 import re
@@ -45,14 +45,22 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
 from functools import cache
-from html.parser import HTMLParser
 from typing import TypeGuard, cast
 from urllib.parse import unquote
 
-import nh3
-
 from mail_ingest import mimetree
 from mail_ingest.filenames import shown_name
+from mail_ingest.markup import (
+    HTML_MAX_CHARS,
+    HTML_MAX_DEPTH,
+    HTML_MAX_REOPENED,
+    WITHHELD_DEPTH,
+    WITHHELD_REOPENED,
+    WITHHELD_SIZE,
+    html_to_text,
+    sanitize_html,
+    withheld_reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +144,7 @@ class ParsedMessage:
     date: datetime | None = None
     text: str = ""
     html: str | None = None
+    html_withheld: str | None = None  # why the HTML part is not kept (markup.WITHHELD_*)
     attachments: tuple[ParsedAttachment, ...] = ()
     forwarded: tuple[ForwardedMessage, ...] = ()
     auto_submitted: str | None = None
@@ -506,88 +515,6 @@ def _parse_date(value: str | None, problems: list[str]) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
-
-
-# --------------------------------------------------------------------------------------------
-# HTML
-# --------------------------------------------------------------------------------------------
-
-_TAGS = nh3.ALLOWED_TAGS | {"font"}
-_ATTRIBUTES: dict[str, set[str]] = {
-    **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
-    "font": {"color", "size", "face"},
-    "td": {"align", "colspan", "rowspan", "valign", "width"},
-    "th": {"align", "colspan", "rowspan", "valign", "width", "scope"},
-    "table": {"align", "border", "cellpadding", "cellspacing", "width", "summary"},
-    "img": {"alt", "src", "width", "height", "title"},
-}
-
-
-def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
-    """Allow only cid: image sources; drop remote ones (tracking pixels, remote content)."""
-    if tag == "img" and attr == "src":
-        return value if value.strip().lower().startswith("cid:") else None
-    return value
-
-
-_CLEANER = nh3.Cleaner(
-    tags=_TAGS,
-    clean_content_tags={"script", "style", "title", "noscript", "template"},
-    attributes=_ATTRIBUTES,
-    attribute_filter=_keep_attribute,
-    url_schemes={"http", "https", "mailto", "tel", "cid"},
-    url_relative="deny",
-)
-
-
-def sanitize_html(markup: str) -> str:
-    """Sanitise mail HTML for display; see the module docstring for what is kept."""
-    return _CLEANER.clean(markup)
-
-
-_BLOCK = {"p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table"}
-_NO_CLOSING_BREAK = {"br", "li"}
-_SKIP = {"script", "style", "head", "title", "noscript", "template"}
-
-
-class _TextRenderer(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self._skipping += 1
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-        if tag == "li":
-            self.parts.append("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag == "td":
-            self.parts.append(" ")
-        elif tag in _BLOCK and tag not in _NO_CLOSING_BREAK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(markup: str) -> str:
-    """Render HTML as plain text (block elements become line breaks)."""
-    try:
-        renderer = _TextRenderer()
-        renderer.feed(markup)
-        renderer.close()
-        text = "".join(renderer.parts)
-    except Exception:  # noqa: BLE001 - fall back to stripping tags
-        text = html_lib.unescape(re.sub(r"<[^>]*>", " ", markup))
-    lines = (line.strip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1280,15 +1207,28 @@ def _looks_bounced(state: _Walk, sender: str | None, subject: str) -> bool:
     return daemon and bool(_BOUNCE_SUBJECT.search(subject))
 
 
-def _body(state: _Walk, omit: bool) -> tuple[str, str | None]:
+_WITHHELD_PROBLEM = {
+    WITHHELD_SIZE: f"HTML part not kept: longer than {HTML_MAX_CHARS} characters",
+    WITHHELD_DEPTH: f"HTML part not kept: nested more than {HTML_MAX_DEPTH} elements deep",
+    WITHHELD_REOPENED: (
+        f"HTML part not kept: reopens formatting elements more than {HTML_MAX_REOPENED} times"
+    ),
+}
+
+
+def _body(state: _Walk, omit: bool) -> tuple[str, str | None, str | None]:
+    """The text, the cleaned HTML and why the HTML was not kept (then it is None)."""
     html_raw = "\n".join(state.htmls) if state.htmls else None
     text = "\n".join(t.strip("\n") for t in state.texts)
     if not text.strip() and html_raw:
         text = html_to_text(html_raw)
-    html_clean = sanitize_html(html_raw) if html_raw is not None else None
+    withheld = withheld_reason(html_raw) if html_raw is not None else None
+    if withheld is not None:
+        state.problems.append(_WITHHELD_PROBLEM[withheld])
+    html_clean = sanitize_html(html_raw) if html_raw is not None and withheld is None else None
     if omit:
         text = text[:OMITTED_TEXT_LIMIT]
-    return text, html_clean
+    return text, html_clean, withheld
 
 
 def _mark_inline(attachments: list[ParsedAttachment], html_raw: str) -> list[ParsedAttachment]:
@@ -1323,7 +1263,7 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
             _past_the_cut(raw, cut, msg, state)
         except Exception as exc:  # noqa: BLE001 - what was read before the cut stands
             problems.append(f"parts past the size limit not listed: {type(exc).__name__}")
-    text, html_clean = _body(state, oversized)
+    text, html_clean, html_withheld = _body(state, oversized)
     attachments = _mark_inline(state.attachments, "\n".join(state.htmls))
     sender = headers.addresses("from")
     reply_to = headers.addresses("reply-to")
@@ -1356,6 +1296,7 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
         date=_parse_date(headers.text("date"), problems),
         text=text,
         html=html_clean,
+        html_withheld=html_withheld,
         attachments=tuple(attachments),
         forwarded=tuple(state.forwarded),
         auto_submitted=_flag(headers, "auto-submitted"),

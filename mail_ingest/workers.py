@@ -127,10 +127,16 @@ class PendingAnalyses:
         self.raws = list(raws)
         self.settings = settings
         self._futures = futures
+        self._analyses: list[Analysis] | None = None
         self.raw_stored = False  # whether the workers put every message in the raw store
 
     def result(self) -> list[Analysis]:
-        """Every message's analysis, in the order given."""
+        """Every message's analysis, in the order given (worked out once)."""
+        if self._analyses is None:
+            self._analyses = self._result()
+        return self._analyses
+
+    def _result(self) -> list[Analysis]:
         if self._futures:
             try:
                 analyses = [analysis for future in self._futures for analysis in future.result()]

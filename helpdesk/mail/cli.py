@@ -9,15 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from helpdesk import clock
 from helpdesk.extensions import db
-from helpdesk.mail.polling import poll_mailbox, store_one
+from helpdesk.mail.ingest import analysis_settings
+from helpdesk.mail.polling import end_reading, poll_mailbox, store_one
 from helpdesk.models import IngestFailure, Mailbox
 from helpdesk.outbox import deliver_due
 from helpdesk.stores import stores
+from mail_ingest.pipeline import Analysis
+from mail_ingest.workers import analyse_batch
 
 mail = AppGroup("mail", help="Mail in and out: poll, import, failures, outbox.")
 
@@ -82,20 +86,47 @@ def import_command(path: Path, name: str | None, no_replies: bool) -> None:
         target = db.session.scalar(select(Mailbox).where(Mailbox.name == name))
         if target is None:
             raise click.BadParameter(f"no mailbox called {name!r}", param_hint="--mailbox")
+    settings = analysis_settings(target)
+    end_reading()
     counts: Counter[str] = Counter()
     reused = 0
-    for index, (label, raw) in enumerate(read_messages(path), start=1):
-        outcome = store_one(raw, target, None, dated_by_header=True, replies=not no_replies)
-        counts[outcome.kind] += 1
-        reused += outcome.reused_message_id
-        note = f" ({REUSED})" if outcome.reused_message_id else ""
-        click.echo(f"{outcome.kind:10} {label}{note}")
-        if index % IMPORT_COMMIT_EVERY == 0:
-            db.session.commit()
-    db.session.commit()
+    limit = current_app.config["MAIL_BATCH_BYTES"]
+    for chunk in _chunks(read_messages(path), IMPORT_COMMIT_EVERY, limit):
+        # Parsed before the chunk's transaction, which holds SQLite's write lock.
+        analyses = analyse_batch([raw for _label, raw in chunk], settings)
+        for (label, raw), analysis in zip(chunk, analyses, strict=True):
+            outcome = store_one(
+                raw,
+                target,
+                None,
+                analysis=analysis,
+                dated_by_header=True,
+                replies=not no_replies,
+            )
+            counts[outcome.kind] += 1
+            reused += outcome.reused_message_id
+            note = f" ({REUSED})" if outcome.reused_message_id else ""
+            click.echo(f"{outcome.kind:10} {label}{note}")
+        db.session.commit()
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no messages found"
     click.echo(f"imported from {path}: {summary}")
     click.echo(f"duplicates: identical {counts['duplicate']}, {REUSED} {reused}")
+
+
+def _chunks(
+    messages: Iterator[tuple[str, bytes]], count: int, size: int
+) -> Iterator[list[tuple[str, bytes]]]:
+    """Runs of at most ``count`` messages and ``size`` bytes (a bigger message alone)."""
+    chunk: list[tuple[str, bytes]] = []
+    total = 0
+    for label, raw in messages:
+        if chunk and (len(chunk) >= count or total + len(raw) > size):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append((label, raw))
+        total += len(raw)
+    if chunk:
+        yield chunk
 
 
 def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -145,19 +176,25 @@ def retry_command(failure_id: int) -> None:
     failure = db.session.get(IngestFailure, failure_id)
     if failure is None:
         raise click.BadParameter(f"no failure #{failure_id}")
-    outcome = retry_failure(failure)
+    raw = stores().raw.get(failure.raw_sha256)
+    target = db.session.get(Mailbox, failure.mailbox_id) if failure.mailbox_id else None
+    settings = analysis_settings(target)
+    end_reading()
+    (analysis,) = analyse_batch([raw], settings)  # outside the transaction, as a poll does
+    outcome = retry_failure(db.session.get_one(IngestFailure, failure_id), analysis)
     db.session.commit()
     click.echo(f"#{failure_id}: {outcome}")
 
 
-def retry_failure(failure: IngestFailure) -> str:
-    """Ingest a kept failure again; it is resolved when that works."""
+def retry_failure(failure: IngestFailure, analysis: Analysis | None = None) -> str:
+    """Ingest a kept failure again; it is resolved when that works. ``analysis``: the
+    message's, if it was made before the transaction (see ``ingest_raw``)."""
     raw = stores().raw.get(failure.raw_sha256)
     target = db.session.get(Mailbox, failure.mailbox_id) if failure.mailbox_id else None
     failure.resolved = True  # an open failure of the same bytes would count as a duplicate
     failure.retried_at = clock.now()
     db.session.flush()
-    outcome = store_one(raw, target, failure.uid).kind
+    outcome = store_one(raw, target, failure.uid, analysis=analysis).kind
     if outcome == "failed":
         failure.resolved = False
     return outcome

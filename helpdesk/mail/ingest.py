@@ -16,8 +16,9 @@ it is stored as any other, flagged ``message_id_reused``. A message without a Me
 known by its bytes alone. The raw bytes of every message, duplicates included, go to the raw
 store.
 
-Messages are usually analysed (parsed, routed, their attachments inspected) in worker
-processes before they reach here (``mail_ingest.workers``); a batch of one analyses in-process.
+Messages are analysed (parsed, routed, their attachments inspected) before the transaction
+that stores them begins, usually in worker processes (``mail_ingest.workers``): on SQLite
+every transaction holds the write lock, which no parse should keep for its length.
 Rows are flushed when the ticket services need ids; at the end of a batch, on SQLite, the new
 rows are written with Core (``helpdesk.mail.rowwriter``), elsewhere by the caller's flush or
 commit. Nothing here commits. The raw bytes are in the raw store before any row names them.
@@ -103,18 +104,22 @@ def ingest_raw(
     uid: int | None = None,
     at: datetime | None = None,
     arrived: datetime | None = None,
+    analysis: Analysis | None = None,
     dated_by_header: bool = False,
     replies: bool = True,
 ) -> Outcome:
     """Turn one raw message into rows (flushed, not committed); ``arrived`` is when the mail
-    server received it, if known. With ``dated_by_header`` (a message imported from a file,
-    which has no server's date) its Date header stands in for that. ``replies=False`` sends
-    no automatic reply (mail moved from another system was answered there)."""
+    server received it, if known. ``analysis`` is the message's, made before the transaction
+    began with ``analysis_settings(mailbox)`` (otherwise it is made here). With
+    ``dated_by_header`` (a message imported from a file, which has no server's date) its Date
+    header stands in for that. ``replies=False`` sends no automatic reply (mail moved from
+    another system was answered there)."""
     at = at or clock.now()
     with audit.collecting():
         batch = IngestBatch(mailbox)
         batch.replies_allowed = replies
-        analysis = batch.analyse(raw)
+        if analysis is None:
+            analysis = batch.analyse(raw)
         if arrived is None and dated_by_header:
             arrived = analysis.parsed.date  # ignored below when missing or in the future
         batch.prefetch([analysis], at)
@@ -122,6 +127,11 @@ def ingest_raw(
         batch.finish()
     db.session.flush()
     return outcome
+
+
+def analysis_settings(mailbox: Mailbox | None) -> AnalysisSettings:
+    """What parsing a message for ``mailbox`` needs (read from the database)."""
+    return IngestBatch(mailbox).analysis_settings()
 
 
 def routing_rules(mailbox: Mailbox | None) -> list[Rule]:
@@ -624,6 +634,7 @@ class IngestBatch:
             subject=parsed.subject[:500],
             text=parsed.text,
             html=parsed.html,
+            html_withheld=parsed.html_withheld,
             raw_sha256=parsed.sha256,
             content_sha256=parsed.content_sha256,
             message_id_reused=bool(same_id),

@@ -30,6 +30,7 @@ from helpdesk.models import IngestFailure, Mailbox
 from helpdesk.scheduler import leadership_for
 from helpdesk.stores import stores
 from mail_ingest.parse import parse_message
+from mail_ingest.pipeline import Analysis
 from mail_ingest.poller import Checkpoint, ImapSettings, PollResult, Progress, poll
 from mail_ingest.workers import (
     AnalysisPool,
@@ -67,12 +68,15 @@ class DatabaseSink:
     def load_checkpoint(self) -> Checkpoint:
         """The committed UIDVALIDITY and last UID."""
         mailbox = self.mailbox
-        return Checkpoint(mailbox.uidvalidity, mailbox.last_uid or 0)
+        checkpoint = Checkpoint(mailbox.uidvalidity, mailbox.last_uid or 0)
+        end_reading()
+        return checkpoint
 
     def prepare(self, messages: Sequence[tuple[int, bytes]]) -> PendingAnalyses:
         """Start parsing and analysing the batch in the worker processes."""
         if self._settings is None:
             settings = IngestBatch(self.mailbox).analysis_settings()
+            end_reading()
             self._settings = replace(
                 settings,
                 raw_store=str(stores().raw.root),
@@ -87,7 +91,10 @@ class DatabaseSink:
         arrived: Mapping[int, datetime] | None = None,
     ) -> list[str]:
         """Ingest a batch of (UID, raw bytes) that the server received at ``arrived`` (by UID);
-        failures are kept, never raised."""
+        failures are kept, never raised. The batch is parsed (or the workers are waited for)
+        before its transaction begins."""
+        if prepared is not None:
+            prepared.result()
         return store_batch(messages, self.mailbox, prepared, arrived)
 
     def commit(self, checkpoint: Checkpoint) -> None:
@@ -98,6 +105,13 @@ class DatabaseSink:
         db.session.commit()
         if callable(self._on_commit):
             self._on_commit()
+
+
+def end_reading() -> None:
+    """End the session's transaction, which has only read. On SQLite every transaction holds
+    the write lock (BEGIN IMMEDIATE), so none may stay open while the poller talks to the
+    server or parses mail: sign-ins and agents' writes would wait for it."""
+    db.session.commit()
 
 
 def analysis_pool() -> AnalysisPool:
@@ -120,8 +134,8 @@ def store_batch(
 ) -> list[str]:
     """Ingest a batch in one savepoint; if anything but an unreadable message goes wrong in
     it, undo the batch and store its messages one at a time, each in its own savepoint.
-    ``prepared`` holds the batch's analyses when the workers made them; ``arrived`` when the
-    server received each message, by UID."""
+    ``prepared`` holds the batch's analyses (resolve it first to parse outside the
+    transaction); ``arrived`` when the server received each message, by UID."""
     arrived = arrived or {}
     try:
         with db.session.begin_nested(), audit.collecting():
@@ -134,7 +148,11 @@ def store_batch(
             type(exc).__name__,
             exc,
         )
-    return [store_one(raw, mailbox, uid, arrived.get(uid)).kind for uid, raw in messages]
+    analyses = prepared.result() if prepared is not None else [None] * len(messages)
+    return [
+        store_one(raw, mailbox, uid, arrived.get(uid), analysis=analysis).kind
+        for (uid, raw), analysis in zip(messages, analyses, strict=True)
+    ]
 
 
 def _ingest_batch(
@@ -157,7 +175,7 @@ def _ingest_batch(
             outcomes.append(outcome.kind)
         except UnreadableMessage as exc:
             log.warning("message uid=%s of %s is unreadable: %s", uid, mailbox.name, exc)
-            record_failure(raw, mailbox, uid, exc)
+            record_failure(raw, mailbox, uid, exc, subject=analysis.parsed.subject)
             outcomes.append("failed")
     batch.finish()
     return outcomes
@@ -169,11 +187,12 @@ def store_one(
     uid: int | None,
     arrived: datetime | None = None,
     *,
+    analysis: Analysis | None = None,
     dated_by_header: bool = False,
     replies: bool = True,
 ) -> Outcome:
     """Ingest one raw message; on error keep it as a failure (outcome ``failed``).
-    ``dated_by_header`` and ``replies``: see ``ingest_raw``."""
+    ``analysis``, ``dated_by_header`` and ``replies``: see ``ingest_raw``."""
     try:
         with db.session.begin_nested():
             return ingest_raw(
@@ -182,6 +201,7 @@ def store_one(
                 uid=uid,
                 at=clock.now(),
                 arrived=arrived,
+                analysis=analysis,
                 dated_by_header=dated_by_header,
                 replies=replies,
             )
@@ -192,20 +212,28 @@ def store_one(
         return Outcome("duplicate")
     except Exception as exc:  # noqa: BLE001 - a bad message must not stop the ones after it
         log.exception("message uid=%s of %s failed", uid, mailbox.name if mailbox else "import")
-        record_failure(raw, mailbox, uid, exc)
+        subject = analysis.parsed.subject if analysis is not None else None
+        record_failure(raw, mailbox, uid, exc, subject=subject)
         return Outcome("failed")
 
 
 def record_failure(
-    raw: bytes, mailbox: Mailbox | None, uid: int | None, exc: BaseException
+    raw: bytes,
+    mailbox: Mailbox | None,
+    uid: int | None,
+    exc: BaseException,
+    *,
+    subject: str | None = None,
 ) -> None:
-    """Keep the raw bytes and the error for an admin to see and retry."""
+    """Keep the raw bytes and the error for an admin to see and retry; ``subject`` is the
+    message's, if it was parsed."""
     key = stores().raw.put(raw)
     existing = db.session.scalar(select(IngestFailure).where(IngestFailure.raw_sha256 == key))
     if existing is not None:
         existing.error = _error_text(exc)
         return
-    subject = parse_message(raw[:65536]).subject
+    if subject is None:
+        subject = parse_message(raw[:65536]).subject
     with db.session.begin_nested():
         db.session.add(
             IngestFailure(

@@ -56,7 +56,10 @@ class Message(db.Model):
     cc: Mapped[list[str]] = mapped_column(JSON, default=list)
     subject: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    # Sanitised when the mail came in (mail_ingest.markup) and shown as stored.
     html: Mapped[str | None] = mapped_column(Text)
+    # Why the HTML part was not kept, when it was too costly to clean (markup.WITHHELD_*).
+    html_withheld: Mapped[str | None] = mapped_column(String(16))
     raw_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     # Inbound only; None on rows stored before it was kept (worked out from the raw bytes when
     # a message with the same Message-ID comes in).

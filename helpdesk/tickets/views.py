@@ -62,7 +62,7 @@ from helpdesk.tickets.forms import (
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
-from mail_ingest.parse import sanitize_html
+from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, WITHHELD_DEPTH, WITHHELD_SIZE
 from mail_ingest.policy import NOT_KEPT_REASONS
 from mail_ingest.quoting import split_quoted
 
@@ -324,6 +324,7 @@ class MessageView:
     text: str
     quoted: str
     html_url: str | None
+    html_withheld: str | None = None  # why there is no formatted version
     attachments: list[AttachmentView] = field(default_factory=list)
     # The sender gave an earlier, different message this Message-ID (shown with the ID).
     reused_message_id: str | None = None
@@ -420,11 +421,34 @@ def _message_view(
         text=new,
         quoted=quoted,
         html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
+        html_withheld=_withheld_note(message.html_withheld),
         attachments=[_attachment_view(a) for a in message.attachments],
         reused_message_id=message.message_id if message.message_id_reused else None,
         repeats=repeats or [],
         not_kept=not_kept,
         not_listed=not_listed,
+    )
+
+
+def _withheld_note(reason: str | None) -> str | None:
+    """What the agent is told when a message's HTML part was too costly to clean and keep."""
+    if reason is None:
+        return None
+    if reason == WITHHELD_SIZE:
+        note = _(
+            "The formatted version (HTML) of this message is not shown: it is longer than "
+            "%(limit)s characters. Its text is shown above."
+        )
+        return note % {"limit": f"{HTML_MAX_CHARS:,}"}
+    if reason == WITHHELD_DEPTH:
+        note = _(
+            "The formatted version (HTML) of this message is not shown: its elements are "
+            "nested more than %(limit)s deep. Its text is shown above."
+        )
+        return note % {"limit": f"{HTML_MAX_DEPTH:,}"}
+    return _(
+        "The formatted version (HTML) of this message is not shown: its markup is malformed in "
+        "a way that would take too long to clean. Its text is shown above."
     )
 
 
@@ -797,14 +821,15 @@ def _rewrite_cid(html: str, message: Message) -> str:
 @bp.route("/messages/<int:message_id>/html")
 @login_required
 def message_html(message_id: int) -> Response:
-    """A message's sanitised HTML, for a sandboxed frame: no scripts, no remote content."""
+    """A message's HTML, for a sandboxed frame: no scripts, no remote content. It was
+    sanitised when the mail came in and is served as stored; only cid: sources change."""
     query = (
         select(Message).join(Ticket, Ticket.id == Message.ticket_id).where(Message.id == message_id)
     )
     message = db.session.scalar(scope_tickets(query, current_user))
     if message is None or not message.html:
         abort(404)
-    body = _rewrite_cid(sanitize_html(message.html), message)
+    body = _rewrite_cid(message.html, message)
     page = f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = MAIL_HTML_CSP

@@ -7,12 +7,14 @@ import hashlib
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from email.message import EmailMessage
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mail_ingest import parse as parse_module
+from mail_ingest.markup import WITHHELD_DEPTH, WITHHELD_SIZE
 from mail_ingest.parse import (
     LISTED_NOT_KEPT,
     MAX_PARTS,
@@ -373,6 +375,35 @@ def test_html_only_message_gets_a_text_rendering() -> None:
 def test_html_to_text_renders_blocks_and_lists() -> None:
     html = "<h1>Title</h1><p>One&amp;two</p><ul><li>a</li><li>b</li></ul>x<br>y"
     assert html_to_text(html) == "Title\n\nOne&two\n\n- a\n- b\nx\ny"
+
+
+def _html_mail(html: str, text: str | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Mallory <mallory@example.org>"
+    msg["Subject"] = "nested"
+    if text is not None:
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+    else:
+        msg.set_content(html, subtype="html")
+    return msg.as_bytes()
+
+
+def test_html_of_200000_nested_divs_is_not_kept_and_its_text_is() -> None:
+    html = "<div>" * 200_000 + "Please help: I cannot sign in." + "</div>" * 200_000
+    msg = parse_message(_html_mail(html))
+    assert msg.ok and msg.subject == "nested"
+    assert msg.html is None and msg.html_withheld == WITHHELD_SIZE
+    assert msg.text == "Please help: I cannot sign in."
+    assert "HTML part not kept: longer than 1000000 characters" in msg.errors
+
+
+def test_html_nested_too_deep_is_not_kept_and_the_text_part_is() -> None:
+    html = "<div>" * 5_000 + "formatted" + "</div>" * 5_000
+    msg = parse_message(_html_mail(html, text="Plain words."))
+    assert msg.html is None and msg.html_withheld == WITHHELD_DEPTH
+    assert msg.text == "Plain words."
+    assert "HTML part not kept: nested more than 1000 elements deep" in msg.errors
 
 
 def test_inline_image_is_kept_and_cid_source_allowed() -> None:
