@@ -538,15 +538,17 @@ def bulk_update(
     status: TicketStatus | None = None,
     at: datetime | None = None,
 ) -> BulkOutcome:
-    """Assign and/or change the status of several tickets; refusals are reported, not raised."""
+    """Assign and/or change the status of several tickets; refusals are reported, not raised.
+    Each ticket changes in a savepoint: a refused one is left as it was, not half changed."""
     at = at or clock.now()
     outcome = BulkOutcome()
     for ticket in tickets:
         try:
-            if assignee is not None or unassign:
-                assign(ticket, assignee, agent, at)
-            if status is not None:
-                set_status(ticket, status, agent, at)
+            with db.session.begin_nested():
+                if assignee is not None or unassign:
+                    assign(ticket, assignee, agent, at)
+                if status is not None:
+                    set_status(ticket, status, agent, at)
         except ServiceError as error:
             outcome.refused.append(f"{ticket.number}: {error}")
             continue
