@@ -308,16 +308,15 @@ def desk_calendar(desk_id: int) -> tuple[str, int] | Response:
     desk = db.get_or_404(Desk, desk_id)
     form = OverrideForm()
     if form.validate_on_submit():
+        settings = services.OverrideSettings(
+            day=form.day.data,
+            name=form.name.data or "",
+            is_open=form.kind.data == "open",
+            opens=form.opens.data,
+            closes=form.closes.data,
+        )
         try:
-            services.add_override(
-                desk,
-                form.day.data,
-                form.name.data or "",
-                form.kind.data == "open",
-                form.opens.data,
-                form.closes.data,
-                _actor(),
-            )
+            services.add_override(desk, settings, _actor())
         except services.AdminError as exc:
             form.day.errors = [*form.day.errors, str(exc)]
         else:
@@ -446,15 +445,14 @@ def rule_add(mailbox_id: int) -> tuple[str, int] | Response:
     mailbox = db.get_or_404(Mailbox, mailbox_id)
     form = RoutingRuleForm(desks=_all_desks())
     if form.validate_on_submit():
-        services.add_rule(
-            mailbox,
-            db.get_or_404(Desk, form.desk_id.data),
-            form.recipient.data,
-            form.keyword_list(),
-            form.sender_domain.data,
-            form.priority.data or 0,
-            _actor(),
+        settings = services.RuleSettings(
+            desk=db.get_or_404(Desk, form.desk_id.data),
+            recipient=form.recipient.data,
+            keywords=form.keyword_list(),
+            sender_domain=form.sender_domain.data,
+            priority=form.priority.data or 0,
         )
+        services.add_rule(mailbox, settings, _actor())
         flash(gettext("Routing rule added."), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id) + "#rules")
     page = render_template(

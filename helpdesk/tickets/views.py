@@ -63,6 +63,7 @@ from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 from helpdesk.transaction import form_status
+from mail_ingest.fields import RequiredFields
 from mail_ingest.filenames import revealed
 from mail_ingest.parse import sanitize_html
 from mail_ingest.policy import NOT_KEPT_REASONS
@@ -777,14 +778,8 @@ def fields(ticket: Ticket) -> Response | tuple[str, int]:
     form = FieldsForm(prefix="fields")
     if not form.validate_on_submit():
         return _render_ticket(ticket, 400, fields=form)
-    services.update_fields(
-        ticket,
-        current_user,
-        organisation=form.organisation.data,
-        contact=form.contact.data,
-        environment=form.environment.data,
-        at=clock.now(),
-    )
+    given = RequiredFields(form.organisation.data, form.contact.data, form.environment.data)
+    services.update_fields(ticket, current_user, given, clock.now())
     return _back(ticket)
 
 
@@ -811,23 +806,22 @@ def new_ticket() -> tuple[str, int] | Response:
         desk = db.session.get(Desk, form.desk.data)
         if desk is None or not can_work_desk(current_user, desk.id):
             abort(403)
-        ticket = services.open_phone_ticket(
-            desk,
-            current_user,
-            subject=form.subject.data or "",
-            question=form.question.data or "",
-            as_note=form.record_as.data == "note",
-            requester_name=form.requester_name.data,
-            requester_email=form.requester_email.data,
-            organisation=form.organisation.data,
-            contact=form.contact.data,
-            environment=form.environment.data,
-            language=form.language.data or "ja",
-            priority=Priority(form.priority.data),
-            at=clock.now(),
-        )
+        ticket = services.open_phone_ticket(desk, current_user, _phone_enquiry(form), clock.now())
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("tickets/new.html", form=form), form_status()
+
+
+def _phone_enquiry(form: PhoneTicketForm) -> services.PhoneEnquiry:
+    return services.PhoneEnquiry(
+        subject=form.subject.data or "",
+        question=form.question.data or "",
+        as_note=form.record_as.data == "note",
+        requester_name=form.requester_name.data,
+        requester_email=form.requester_email.data,
+        fields=RequiredFields(form.organisation.data, form.contact.data, form.environment.data),
+        language=form.language.data or "ja",
+        priority=Priority(form.priority.data),
+    )
 
 
 @bp.route("/search")
