@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _commit_each_request(app)
     return app
 
 
@@ -88,6 +89,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     init_templating(app)
     init_security(app)
+
+
+def _commit_each_request(app: Flask) -> None:
+    # Last: its after-request hook runs before the others (metrics, headers), which then see
+    # the 500 of a commit that failed.
+    from helpdesk import transaction
+
+    transaction.init_app(app)
 
 
 def _register_commands(app: Flask) -> None:

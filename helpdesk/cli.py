@@ -18,6 +18,7 @@ from helpdesk.models import Desk, Role, User
 from helpdesk.ops.cli import backup_command, restore_command
 from helpdesk.reports.cli import register as register_report_commands
 from helpdesk.sla_cli import sla
+from helpdesk.transaction import unit_of_work
 
 users = AppGroup("users", help="Create and manage accounts.")
 
@@ -29,8 +30,8 @@ def seed_command(admin_email: str) -> None:
     """Create the demo desks, mailboxes and admin account (idempotent)."""
     from helpdesk.seed import seed_demo
 
-    result = seed_demo(admin_email)
-    db.session.commit()
+    with unit_of_work():
+        result = seed_demo(admin_email)
     click.echo(f"desks created: {', '.join(result.created_desks) or 'none (already there)'}")
     if result.admin_password:
         click.echo("")
@@ -51,29 +52,29 @@ def seed_command(admin_email: str) -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="agent")
 @click.option("--desk", "desk_slugs", multiple=True, help="Desk slug; repeat for several.")
 def create_user_command(email: str, name: str, role: str, desk_slugs: tuple[str, ...]) -> None:
-    """Create an account and print its generated password once."""
-    desks = db.session.scalars(select(Desk).where(Desk.slug.in_(desk_slugs))).all()
-    unknown = set(desk_slugs) - {d.slug for d in desks}
-    if unknown:
-        raise click.BadParameter(f"unknown desk(s): {', '.join(sorted(unknown))}")
-    if db.session.scalar(select(User).where(User.email == email.lower())) is not None:
-        raise click.BadParameter(f"an account for {email} already exists")
-    password = generate_password()
-    create_user(email, name, password, Role(role), desks)
-    db.session.commit()
+    """Create an account and print its generated password once (once it is committed)."""
+    with unit_of_work():
+        desks = db.session.scalars(select(Desk).where(Desk.slug.in_(desk_slugs))).all()
+        unknown = set(desk_slugs) - {d.slug for d in desks}
+        if unknown:
+            raise click.BadParameter(f"unknown desk(s): {', '.join(sorted(unknown))}")
+        if db.session.scalar(select(User).where(User.email == email.lower())) is not None:
+            raise click.BadParameter(f"an account for {email} already exists")
+        password = generate_password()
+        create_user(email, name, password, Role(role), desks)
     click.echo(f"created {email} ({role}); password: {password}")
 
 
 @users.command("reset-password")
 @click.argument("email")
 def reset_password_command(email: str) -> None:
-    """Give an account a new generated password and print it once."""
-    user = db.session.scalar(select(User).where(User.email == email.lower()))
-    if user is None:
-        raise click.BadParameter(f"no account for {email}")
-    password = generate_password()
-    set_password(user, password)
-    db.session.commit()
+    """Give an account a new generated password and print it once (once it is committed)."""
+    with unit_of_work():
+        user = db.session.scalar(select(User).where(User.email == email.lower()))
+        if user is None:
+            raise click.BadParameter(f"no account for {email}")
+        password = generate_password()
+        set_password(user, password)
     click.echo(f"new password for {email}: {password}")
 
 

@@ -6,8 +6,11 @@ on its outbound message row; the MIME bytes are made from that row when the mess
 and kept on the outbox row from then on (mail carrying files, which no row holds, is rendered
 at once). Rendering twice gives the same bytes, so a retry sends the same message.
 
-``deliver_due`` sends what is due and records the outcome; a temporary SMTP failure is retried
-with backoff. SMTP gives no exactly-once delivery: if the process dies between the server's
+``deliver_due`` sends what is due, each message in a unit of work of its own: claimed, handed
+to the SMTP server, its outcome committed before the next one is claimed, so a message
+recorded as sent is never sent again. It refuses to start while the session holds uncommitted
+writes: only mail that a commit has written is sent. A temporary SMTP failure is retried with
+backoff. SMTP gives no exactly-once delivery: if the process dies between the server's
 acceptance and our commit, the message is sent again with the same Message-ID, which mail
 clients fold together.
 """
@@ -37,6 +40,7 @@ from sqlalchemy import func, select
 from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.models import Direction, Message, OutboxMessage, OutboxStatus, Ticket
+from helpdesk.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -254,17 +258,15 @@ class DeliveryReport:
 
 
 def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
-    """Send the due outbox messages, committing each outcome; returns the counts."""
+    """Send the due outbox messages, committing each outcome; returns the counts. The caller
+    has committed its own work (else RuntimeError, and nothing is sent)."""
     now = now or clock.now()
     report = DeliveryReport()
-    ids = _claimable_ids(now, limit)
+    with unit_of_work():  # ends the read before the first message is claimed
+        ids = _claimable_ids(now, limit)
     for item_id in ids:
-        item = _claim(item_id, now)
-        if item is None:
-            continue
-        error = _send(item)
-        _record(item, error, now, report)
-        db.session.commit()
+        with unit_of_work():
+            _deliver(item_id, now, report)
     return report
 
 
@@ -276,9 +278,14 @@ def _claimable_ids(now: datetime, limit: int) -> list[int]:
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
-    ids = list(db.session.scalars(query))
-    db.session.commit()
-    return ids
+    return list(db.session.scalars(query))
+
+
+def _deliver(item_id: int, now: datetime, report: DeliveryReport) -> None:
+    """Claim, send and record one message (unless another sender has it, or it is not due)."""
+    item = _claim(item_id, now)
+    if item is not None:
+        _record(item, _send(item), now, report)
 
 
 def _claim(item_id: int, now: datetime) -> OutboxMessage | None:
@@ -290,7 +297,6 @@ def _claim(item_id: int, now: datetime) -> OutboxMessage | None:
         query = query.with_for_update(skip_locked=True)
     item = db.session.scalar(query)
     if item is None or item.next_attempt_at > now:
-        db.session.rollback()
         return None
     return item
 

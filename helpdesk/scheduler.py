@@ -233,7 +233,8 @@ def lead(leadership: PostgresLeadership | LeaseLeadership, now: datetime | None 
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: a service called in the app context every ``seconds``."""
+    """A scheduled job: a service called in the app context every ``seconds``, in a unit of
+    work (committed once when it returns, rolled back if it raises)."""
 
     id: str
     func: Callable[[], object]
@@ -291,16 +292,17 @@ def _as_leader(
     app: Flask, leadership: PostgresLeadership | LeaseLeadership, job: Job
 ) -> Callable[[], None]:
     from helpdesk.extensions import db
+    from helpdesk.transaction import unit_of_work
 
     def run() -> None:
         if not leadership.is_leader:
             return
         with app.app_context():
             try:
-                job.func()
+                with unit_of_work():
+                    job.func()
             except Exception:
                 log.exception("scheduled job %s failed", job.id)
-                db.session.rollback()
             finally:
                 db.session.remove()
 

@@ -15,6 +15,7 @@ from helpdesk.models import Desk
 from helpdesk.sla import explain_due
 from helpdesk.sla.explain import day_label
 from helpdesk.tickets.sla import calendar_for, sweep
+from helpdesk.transaction import unit_of_work
 
 sla = AppGroup("sla", help="Business calendars and SLA due times.")
 
@@ -82,5 +83,6 @@ def due_command(desk_slug: str, start: str, minutes: int, lang: str) -> None:
 @sla.command("sweep")
 def sweep_command() -> None:
     """Mark near and breached tickets now and notify (what the scheduler does every minute)."""
-    report = sweep()
+    with unit_of_work():
+        report = sweep()
     click.echo(f"near: {len(report.near)}, breached: {len(report.breached)}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy.orm import scoped_session
@@ -96,11 +96,32 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from flask_migrate import upgrade
 
     application = make_app(database_url, tmp_path_factory.mktemp("instance"))
+    application.test_client_class = ArrangedFirstClient
+    application.test_cli_runner_class = ArrangedFirstRunner
     with application.app_context():
         upgrade()
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+class ArrangedFirstClient(FlaskClient):
+    """Commits what the test wrote before each request, as the data a request finds was
+    committed before it came: a request that rolls back then undoes only its own work."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            db.session.commit()
+        return super().open(*args, **kwargs)
+
+
+class ArrangedFirstRunner(FlaskCliRunner):
+    """Commits what the test wrote before each command (see ``ArrangedFirstClient``)."""
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            db.session.commit()
+        return super().invoke(*args, **kwargs)
 
 
 class JoinedSession(FlaskSQLAlchemySession):

@@ -225,16 +225,21 @@ def set_desk_active(desk: Desk, active: bool, actor: User) -> None:
     audit.record(action, actor=actor, desk=desk.slug)
 
 
-def add_override(
-    desk: Desk,
-    day: date,
-    name: str,
-    is_open: bool,
-    opens: time | None,
-    closes: time | None,
-    actor: User,
-) -> CalendarOverride:
-    """Close the desk on ``day`` (with a name) or open it specially, optionally with hours."""
+@dataclass(frozen=True)
+class OverrideSettings:
+    """What the calendar form sets: a named closure on ``day``, or a special opening (with
+    hours, or the desk's usual ones when none are given)."""
+
+    day: date
+    name: str
+    is_open: bool
+    opens: time | None = None
+    closes: time | None = None
+
+
+def add_override(desk: Desk, settings: OverrideSettings, actor: User) -> CalendarOverride:
+    """Close the desk on a day (with a name) or open it specially, optionally with hours."""
+    day, is_open = settings.day, settings.is_open
     existing = queries.override_on(desk, day)
     if existing is not None:
         raise AdminError(
@@ -246,10 +251,10 @@ def add_override(
         )
     override = CalendarOverride(
         day=day,
-        name=name.strip(),
+        name=settings.name.strip(),
         is_open=is_open,
-        opens=opens if is_open else None,
-        closes=closes if is_open else None,
+        opens=settings.opens if is_open else None,
+        closes=settings.closes if is_open else None,
     )
     desk.calendar_overrides.append(override)
     db.session.flush()
@@ -337,22 +342,27 @@ def poll_now(mailbox: Mailbox, actor: User) -> PollReport:
     return report
 
 
-def add_rule(
-    mailbox: Mailbox,
-    desk: Desk,
-    recipient: str | None,
-    keywords: list[str],
-    sender_domain: str | None,
-    priority: int,
-    actor: User,
-) -> RoutingRule:
+@dataclass(frozen=True)
+class RuleSettings:
+    """What the routing rule form sets: mail matching every condition given goes to ``desk``;
+    the rule with the lowest ``priority`` number wins."""
+
+    desk: Desk
+    recipient: str | None = None
+    keywords: Sequence[str] = ()
+    sender_domain: str | None = None
+    priority: int = 100
+
+
+def add_rule(mailbox: Mailbox, settings: RuleSettings, actor: User) -> RoutingRule:
     """Add a routing rule to a mailbox."""
+    keywords = list(settings.keywords)
     rule = RoutingRule(
-        desk=desk,
-        recipient=(recipient or "").strip().lower() or None,
+        desk=settings.desk,
+        recipient=(settings.recipient or "").strip().lower() or None,
         keywords=keywords,
-        sender_domain=(sender_domain or "").strip().lower() or None,
-        priority=priority,
+        sender_domain=(settings.sender_domain or "").strip().lower() or None,
+        priority=settings.priority,
     )
     mailbox.rules.append(rule)
     db.session.flush()
@@ -361,11 +371,11 @@ def add_rule(
         actor=actor,
         mailbox=mailbox.name,
         rule_id=rule.id,
-        desk=desk.slug,
+        desk=settings.desk.slug,
         recipient=rule.recipient,
         keywords=keywords,
         sender_domain=rule.sender_domain,
-        priority=priority,
+        priority=settings.priority,
     )
     return rule
 

@@ -54,6 +54,7 @@ from helpdesk.models import (
 )
 from helpdesk.models.types import row_id
 from helpdesk.sla.policy import PRIORITIES
+from helpdesk.transaction import form_status
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -116,7 +117,7 @@ def users() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @admin_only
-def user_new() -> str | Response:
+def user_new() -> tuple[str, int] | Response:
     """Create an account; its generated password is shown once."""
     form = UserCreateForm(desks=_all_desks(), taken=queries.email_taken)
     if form.validate_on_submit():
@@ -131,14 +132,13 @@ def user_new() -> str | Response:
         except services.AdminError as exc:
             form.email.errors.append(str(exc))
         else:
-            db.session.commit()
             return _shown_once("admin/password.html", user=user, password=password, created=True)
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None), form_status()
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_only
-def user_edit(user_id: int) -> str | Response:
+def user_edit(user_id: int) -> tuple[str, int] | Response:
     """Change an account's name, role and desks."""
     user = db.get_or_404(User, user_id)
     form = UserEditForm(
@@ -157,10 +157,10 @@ def user_edit(user_id: int) -> str | Response:
         except services.AdminError as exc:
             form.role.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(gettext("%(name)s saved.", name=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, action=ActionForm())
+    page = render_template("admin/user_form.html", form=form, user=user, action=ActionForm())
+    return page, form_status()
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -173,17 +173,18 @@ def user_active(user_id: int) -> Response:
 
 
 def _toggle_active(name: str, apply: Callable[[bool], None]) -> None:
-    """Run the deactivate / reactivate button's choice; say what happened or why not."""
+    """Run the deactivate / reactivate button's choice (in a savepoint, undone if refused);
+    say what happened or why not."""
     form = ActiveForm()
     if not form.validate_on_submit():
         return
     active = form.active.data == "1"
     try:
-        apply(active)
+        with db.session.begin_nested():
+            apply(active)
     except services.AdminError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         if active:
             flash(gettext("%(name)s is now active.", name=name), "success")
         else:
@@ -198,7 +199,6 @@ def user_password(user_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     password = services.reset_password(user, _actor())
-    db.session.commit()
     return _shown_once("admin/password.html", user=user, password=password, created=False)
 
 
@@ -209,7 +209,6 @@ def user_totp_off(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     if ActionForm().validate_on_submit():
         services.turn_off_second_factor(user, _actor())
-        db.session.commit()
         flash(gettext("Two-step sign-in is off for %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
@@ -229,7 +228,7 @@ def desks() -> str:
 
 @bp.route("/desks/new", methods=["GET", "POST"])
 @admin_only
-def desk_new() -> str | Response:
+def desk_new() -> tuple[str, int] | Response:
     """Set up a desk; its hours, rules and targets are edited on the next page."""
     form = DeskCreateForm(taken=queries.desk_slug_taken)
     if form.validate_on_submit():
@@ -240,7 +239,6 @@ def desk_new() -> str | Response:
             form.timezone.data or "",
             _actor(),
         )
-        db.session.commit()
         flash(
             gettext(
                 "%(desk)s created: set its hours, rules and targets below.",
@@ -249,7 +247,7 @@ def desk_new() -> str | Response:
             "success",
         )
         return redirect(url_for("admin.desk_edit", desk_id=desk.id))
-    return render_template("admin/desk_new.html", form=form)
+    return render_template("admin/desk_new.html", form=form), form_status()
 
 
 @bp.route("/desks/<int:desk_id>/active", methods=["POST"])
@@ -266,7 +264,7 @@ def desk_active(desk_id: int) -> Response:
 
 @bp.route("/desks/<int:desk_id>", methods=["GET", "POST"])
 @admin_only
-def desk_edit(desk_id: int) -> str | Response:
+def desk_edit(desk_id: int) -> tuple[str, int] | Response:
     """Edit a desk's settings, hours and SLA targets."""
     desk = db.get_or_404(Desk, desk_id)
     form = DeskForm(data=DeskForm.data_of(desk))
@@ -287,10 +285,9 @@ def desk_edit(desk_id: int) -> str | Response:
             accepts_email=bool(form.accepts_email.data),
         )
         services.update_desk(desk, settings, _actor())
-        db.session.commit()
         flash(gettext("%(name)s saved.", name=desk.name_in(i18n.current_language())), "success")
         return redirect(url_for("admin.desks"))
-    return render_template(
+    page = render_template(
         "admin/desk_form.html",
         form=form,
         desk=desk,
@@ -301,35 +298,34 @@ def desk_edit(desk_id: int) -> str | Response:
         default_ext=default_extensions_text(),
         action=ActionForm(),
     )
+    return page, form_status()
 
 
 @bp.route("/desks/<int:desk_id>/calendar", methods=["GET", "POST"])
 @admin_only
-def desk_calendar(desk_id: int) -> str | Response:
+def desk_calendar(desk_id: int) -> tuple[str, int] | Response:
     """A desk's month of business days and closures, its overrides, and a form to add one."""
     desk = db.get_or_404(Desk, desk_id)
     form = OverrideForm()
     if form.validate_on_submit():
+        settings = services.OverrideSettings(
+            day=form.day.data,
+            name=form.name.data or "",
+            is_open=form.kind.data == "open",
+            opens=form.opens.data,
+            closes=form.closes.data,
+        )
         try:
-            services.add_override(
-                desk,
-                form.day.data,
-                form.name.data or "",
-                form.kind.data == "open",
-                form.opens.data,
-                form.closes.data,
-                _actor(),
-            )
+            services.add_override(desk, settings, _actor())
         except services.AdminError as exc:
             form.day.errors = [*form.day.errors, str(exc)]
         else:
-            db.session.commit()
             flash(gettext("Calendar updated."), "success")
             month = form.day.data.strftime("%Y-%m")
             return redirect(url_for("admin.desk_calendar", desk_id=desk.id, month=month))
     today = clock.to_desk_time(clock.now(), desk.timezone)
     year, month = display.parse_month(request.args.get("month"), today.date())  # type: ignore[union-attr]
-    return render_template(
+    page = render_template(
         "admin/calendar.html",
         desk=desk,
         form=form,
@@ -338,6 +334,7 @@ def desk_calendar(desk_id: int) -> str | Response:
         overrides=db.session.scalars(queries.overrides(desk)).all(),
         weekdays=i18n.weekday_names("abbreviated"),
     )
+    return page, form_status()
 
 
 @bp.route("/desks/<int:desk_id>/calendar/<int:override_id>/delete", methods=["POST"])
@@ -350,7 +347,6 @@ def override_delete(desk_id: int, override_id: int) -> Response:
     if ActionForm().validate_on_submit():
         month = override.day.strftime("%Y-%m")
         services.remove_override(override, _actor())
-        db.session.commit()
         flash(gettext("Calendar updated."), "success")
         return redirect(url_for("admin.desk_calendar", desk_id=desk_id, month=month))
     abort(400)
@@ -393,20 +389,20 @@ def _mailbox_settings(form: MailboxForm) -> services.MailboxSettings:
 
 @bp.route("/mailboxes/new", methods=["GET", "POST"])
 @admin_only
-def mailbox_new() -> str | Response:
+def mailbox_new() -> tuple[str, int] | Response:
     """Add a mailbox."""
     form = MailboxForm(desks=_all_desks(), taken=queries.mailbox_name_taken)
     if form.validate_on_submit():
         mailbox = services.save_mailbox(None, _mailbox_settings(form), _actor())
-        db.session.commit()
         flash(gettext("Mailbox %(name)s added.", name=mailbox.name), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id))
-    return render_template("admin/mailbox_form.html", form=form, mailbox=None, secret_set=None)
+    page = render_template("admin/mailbox_form.html", form=form, mailbox=None, secret_set=None)
+    return page, form_status()
 
 
 @bp.route("/mailboxes/<int:mailbox_id>", methods=["GET", "POST"])
 @admin_only
-def mailbox_edit(mailbox_id: int) -> str | Response:
+def mailbox_edit(mailbox_id: int) -> tuple[str, int] | Response:
     """Change a mailbox; its routing rules are listed below."""
     mailbox = db.get_or_404(Mailbox, mailbox_id)
     form = MailboxForm(
@@ -416,10 +412,9 @@ def mailbox_edit(mailbox_id: int) -> str | Response:
     )
     if form.validate_on_submit():
         services.save_mailbox(mailbox, _mailbox_settings(form), _actor())
-        db.session.commit()
         flash(gettext("Mailbox %(name)s saved.", name=mailbox.name), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id))
-    return render_template(
+    page = render_template(
         "admin/mailbox_form.html",
         form=form,
         mailbox=mailbox,
@@ -428,6 +423,7 @@ def mailbox_edit(mailbox_id: int) -> str | Response:
         rule_form=RoutingRuleForm(desks=_all_desks()),
         action=ActionForm(),
     )
+    return page, form_status()
 
 
 @bp.route("/mailboxes/<int:mailbox_id>/poll", methods=["POST"])
@@ -438,31 +434,28 @@ def mailbox_poll(mailbox_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     report = services.poll_now(mailbox, _actor())
-    db.session.commit()
     flash(*services.describe_poll(report))
     return redirect(url_for("admin.mailboxes"))
 
 
 @bp.route("/mailboxes/<int:mailbox_id>/rules", methods=["POST"])
 @admin_only
-def rule_add(mailbox_id: int) -> str | Response:
+def rule_add(mailbox_id: int) -> tuple[str, int] | Response:
     """Add a routing rule to a mailbox."""
     mailbox = db.get_or_404(Mailbox, mailbox_id)
     form = RoutingRuleForm(desks=_all_desks())
     if form.validate_on_submit():
-        services.add_rule(
-            mailbox,
-            db.get_or_404(Desk, form.desk_id.data),
-            form.recipient.data,
-            form.keyword_list(),
-            form.sender_domain.data,
-            form.priority.data or 0,
-            _actor(),
+        settings = services.RuleSettings(
+            desk=db.get_or_404(Desk, form.desk_id.data),
+            recipient=form.recipient.data,
+            keywords=form.keyword_list(),
+            sender_domain=form.sender_domain.data,
+            priority=form.priority.data or 0,
         )
-        db.session.commit()
+        services.add_rule(mailbox, settings, _actor())
         flash(gettext("Routing rule added."), "success")
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox.id) + "#rules")
-    return render_template(
+    page = render_template(
         "admin/mailbox_form.html",
         form=MailboxForm(obj=mailbox, formdata=None, desks=_all_desks()),
         mailbox=mailbox,
@@ -471,6 +464,7 @@ def rule_add(mailbox_id: int) -> str | Response:
         rule_form=form,
         action=ActionForm(),
     )
+    return page, form_status()
 
 
 @bp.route("/mailboxes/<int:mailbox_id>/rules/<int:rule_id>/delete", methods=["POST"])
@@ -483,7 +477,6 @@ def rule_delete(mailbox_id: int, rule_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.delete_rule(rule, _actor())
-    db.session.commit()
     flash(gettext("Routing rule removed."), "success")
     return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox_id) + "#rules")
 
@@ -499,7 +492,7 @@ def canned_answers() -> str:
     return render_template("admin/canned.html", rows=rows, action=ActionForm())
 
 
-def _save_canned(answer: CannedAnswer | None) -> str | Response:
+def _save_canned(answer: CannedAnswer | None) -> tuple[str, int] | Response:
     data = None
     if answer is not None:
         data = {
@@ -519,22 +512,21 @@ def _save_canned(answer: CannedAnswer | None) -> str | Response:
             form.body.data or "",
             _actor(),
         )
-        db.session.commit()
         flash(gettext("Canned answer saved."), "success")
         return redirect(url_for("admin.canned_answers"))
-    return render_template("admin/canned_form.html", form=form, answer=answer)
+    return render_template("admin/canned_form.html", form=form, answer=answer), form_status()
 
 
 @bp.route("/canned/new", methods=["GET", "POST"])
 @admin_only
-def canned_new() -> str | Response:
+def canned_new() -> tuple[str, int] | Response:
     """Write a new canned answer."""
     return _save_canned(None)
 
 
 @bp.route("/canned/<int:answer_id>", methods=["GET", "POST"])
 @admin_only
-def canned_edit(answer_id: int) -> str | Response:
+def canned_edit(answer_id: int) -> tuple[str, int] | Response:
     """Change a canned answer."""
     return _save_canned(db.get_or_404(CannedAnswer, answer_id))
 
@@ -547,7 +539,6 @@ def canned_delete(answer_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.delete_canned_answer(answer, _actor())
-    db.session.commit()
     flash(gettext("Canned answer removed."), "success")
     return redirect(url_for("admin.canned_answers"))
 
@@ -582,7 +573,6 @@ def quarantine_raw(attachment_id: int) -> Response:
     path = services.quarantined_message_file(attachment.message, _actor())
     if path is None:
         abort(404)
-    db.session.commit()
     return _download(path, f"quarantined-message-{attachment.message_id}.eml")
 
 
@@ -594,7 +584,6 @@ def repeat_raw(repeat_id: int) -> Response:
     path = services.repeat_file(repeat, _actor())
     if path is None:
         abort(404)
-    db.session.commit()
     return _download(path, f"message-{repeat.message_id}-copy-{repeat.id}.eml")
 
 
@@ -618,7 +607,6 @@ def failure_retry(failure_id: int) -> Response:
     except services.AdminError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         category = "error" if outcome == "failed" else "success"
         text = gettext(
             "Message #%(id)d: %(outcome)s.", id=failure.id, outcome=display.retry_outcome(outcome)
@@ -635,5 +623,4 @@ def failure_raw(failure_id: int) -> Response:
     path = services.failure_file(failure, _actor())
     if path is None:
         abort(404)
-    db.session.commit()
     return _download(path, f"failed-message-{failure.id}.eml")

@@ -33,6 +33,7 @@ from helpdesk.auth.forms import (
 )
 from helpdesk.extensions import db, limiter
 from helpdesk.models import User
+from helpdesk.transaction import form_status
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -67,8 +68,7 @@ def safe_next(target: str | None) -> str:
 
 
 def _finish_login(user: User, next_url: str | None) -> Response:
-    services.record_login(user)
-    db.session.commit()
+    services.record_login(user)  # committed with the request; a failed commit is a 500
     login_user(user)
     return redirect(safe_next(next_url))
 
@@ -89,7 +89,7 @@ def _pending_user() -> tuple[User, str | None] | None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
-def login() -> str | Response:
+def login() -> tuple[str, int] | Response:
     """Show the sign-in form; sign in on a correct email and password (and code, if set up)."""
     if current_user.is_authenticated:
         return redirect(url_for("tickets.index"))
@@ -97,7 +97,6 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = services.check_credentials(form.email.data or "", form.password.data or "")
         if user is not None and user.totp_secret:
-            db.session.commit()
             session[PENDING_KEY] = {
                 "uid": user.id,
                 "next": request.args.get("next"),
@@ -107,13 +106,13 @@ def login() -> str | Response:
         if user is not None:
             return _finish_login(user, request.args.get("next"))
         flash(gettext("Email or password is wrong."), "error")
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), form_status()
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_pending_key)
-def login_code() -> str | Response:
+def login_code() -> tuple[str, int] | Response:
     """The second sign-in step: the code from the user's authenticator app."""
     pending = _pending_user()
     if pending is None:
@@ -139,7 +138,7 @@ def login_code() -> str | Response:
             )
             return _finish_login(user, next_url)
         form.code.errors.append(gettext("The code is wrong or has expired; enter the current one."))
-    return render_template("auth/login_code.html", form=form)
+    return render_template("auth/login_code.html", form=form), form_status()
 
 
 @bp.route("/logout", methods=["POST"])
@@ -147,7 +146,6 @@ def login_code() -> str | Response:
 def logout() -> Response:
     """Sign out, and end every session of the account: a copied cookie stops working too."""
     services.end_sessions(current_user)
-    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -161,21 +159,20 @@ def account() -> str:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def password() -> str | Response:
+def password() -> tuple[str, int] | Response:
     """Change one's own password."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if services.change_password(current_user, form.current.data or "", form.new.data or ""):
-            db.session.commit()
             flash(gettext("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
         form.current.errors.append(gettext("The current password is wrong."))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form), form_status()
 
 
 @bp.route("/totp", methods=["GET", "POST"])
 @login_required
-def totp() -> str | Response:
+def totp() -> tuple[str, int] | Response:
     """Set up two-step sign-in: show a new secret, confirm it with a code."""
     if current_user.totp_secret:
         return _totp_on_page(TotpDisableForm(), RecoveryCodesForm())
@@ -185,7 +182,6 @@ def totp() -> str | Response:
     if form.validate_on_submit():
         codes = services.enable_totp(current_user, secret, form.code.data or "")
         if codes is not None:
-            db.session.commit()
             session.pop(SETUP_KEY, None)
             flash(gettext("Two-step sign-in is on."), "success")
             return _recovery_codes_page(codes)
@@ -198,7 +194,8 @@ def totp() -> str | Response:
             form=form,
             secret=secret,
             uri=services.totp_uri(current_user, secret),
-        )
+        ),
+        form_status(),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -218,10 +215,12 @@ def totp_qr() -> Response:
     return response
 
 
-def _totp_on_page(form: TotpDisableForm, renew: RecoveryCodesForm) -> str:
-    """The page of an account with two-step sign-in on: renew the codes, or turn it off."""
+def _totp_on_page(form: TotpDisableForm, renew: RecoveryCodesForm) -> tuple[str, int]:
+    """The page of an account with two-step sign-in on: renew the codes, or turn it off (400
+    when it shows one of them again with its errors)."""
     left = len(current_user.totp_recovery_hashes or ())
-    return render_template("auth/totp_on.html", form=form, renew=renew, recovery_left=left)
+    page = render_template("auth/totp_on.html", form=form, renew=renew, recovery_left=left)
+    return page, form_status()
 
 
 def _recovery_codes_page(codes: list[str]) -> Response:
@@ -232,7 +231,7 @@ def _recovery_codes_page(codes: list[str]) -> Response:
 
 @bp.route("/totp/recovery-codes", methods=["POST"])
 @login_required
-def recovery_codes() -> str | Response:
+def recovery_codes() -> tuple[str, int] | Response:
     """Replace the recovery codes (needs the password); the new ones are shown once."""
     if not current_user.totp_secret:
         return redirect(url_for("auth.totp"))
@@ -240,7 +239,6 @@ def recovery_codes() -> str | Response:
     if form.validate_on_submit():
         codes = services.renew_recovery_codes(current_user, form.password.data or "")
         if codes is not None:
-            db.session.commit()
             return _recovery_codes_page(codes)
         form.password.errors.append(gettext("The password is wrong."))
     return _totp_on_page(TotpDisableForm(), form)
@@ -248,12 +246,11 @@ def recovery_codes() -> str | Response:
 
 @bp.route("/totp/disable", methods=["POST"])
 @login_required
-def totp_disable() -> str | Response:
+def totp_disable() -> tuple[str, int] | Response:
     """Turn two-step sign-in off (needs the password)."""
     form = TotpDisableForm()
     if form.validate_on_submit():
         if services.disable_totp(current_user, form.password.data or ""):
-            db.session.commit()
             flash(gettext("Two-step sign-in is off."), "success")
             return redirect(url_for("auth.account"))
         form.password.errors.append(gettext("The password is wrong."))

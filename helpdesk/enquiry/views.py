@@ -12,6 +12,7 @@ from helpdesk.enquiry.services import Enquiry, submit
 from helpdesk.extensions import db, limiter
 from helpdesk.models import Desk, Ticket
 from helpdesk.tickets.services import AttachmentsRefused, Upload
+from helpdesk.transaction import form_status
 from mail_ingest.environment import describe, environment_from_user_agent
 
 bp = Blueprint("enquiry", __name__, url_prefix="/enquiry")
@@ -38,7 +39,7 @@ def proposed_environment(user_agent: str) -> str:
 
 @bp.route("/<slug>", methods=["GET", "POST"])
 @limiter.limit(_rate_limit, methods=["POST"])
-def form(slug: str) -> str | Response:
+def form(slug: str) -> tuple[str, int] | Response:
     """Show the enquiry form of a desk; on a complete submission open the ticket."""
     desk = _desk_or_404(slug)
     form = EnquiryForm()
@@ -55,10 +56,8 @@ def form(slug: str) -> str | Response:
         except AttachmentsRefused as error:  # raised before anything is written
             form.attachments.errors = [_refusal(r.filename, r.reason) for r in error.refused]
         else:
-            db.session.commit()
             return redirect(url_for("enquiry.received", slug=desk.slug, number=ticket.number))
-    status = 400 if request.method == "POST" else 200
-    return render_template("enquiry/form.html", desk=desk, form=form), status  # type: ignore[return-value]
+    return render_template("enquiry/form.html", desk=desk, form=form), form_status()
 
 
 def _refusal(filename: str, reason: str) -> str:

@@ -29,7 +29,8 @@ def _week_start(local: datetime) -> datetime:
 
 def send_weekly_reports(now: datetime | None = None) -> int:
     """On Monday from the configured hour, queue last week's report to each active manager
-    once; returns how many mails were queued (0 on other days and once sent)."""
+    once; returns how many mails were queued (0 on other days and once sent). The job
+    commits: the next run counts the queued mail as sent."""
     config = current_app.config
     now = now or clock.now()
     if not config["WEEKLY_REPORT_ENABLED"]:
@@ -65,6 +66,5 @@ def send_weekly_reports(now: datetime | None = None) -> int:
                 attachments=[(filename, XLSX, rendered.xlsx)],
             )
         outbox.enqueue(replace(reports[lang], recipient=manager.email), None, now)
-    db.session.commit()
     log.info("weekly report queued for %d manager(s)", len(managers))
     return len(managers)

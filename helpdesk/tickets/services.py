@@ -30,7 +30,7 @@ from helpdesk.tickets import workflow
 from helpdesk.tickets.numbers import next_ticket_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.environment import normalise_environment
-from mail_ingest.fields import RequiredFields, merge
+from mail_ingest.fields import FIELD_NAMES, RequiredFields, merge
 from mail_ingest.filenames import shown_name
 from mail_ingest.policy import Verdict, judge
 
@@ -449,26 +449,20 @@ def move_to_desk(ticket: Ticket, desk: Desk, agent: User, at: datetime | None = 
 
 
 def update_fields(
-    ticket: Ticket,
-    agent: User,
-    *,
-    organisation: str | None,
-    contact: str | None,
-    environment: str | None,
-    at: datetime | None = None,
+    ticket: Ticket, agent: User, fields: RequiredFields, at: datetime | None = None
 ) -> bool:
-    """Set the enquiry's fields as the agent wrote them; start the clock once complete."""
+    """Set the enquiry's fields as the agent wrote them (an empty one clears it); start the
+    clock once complete."""
     at = at or clock.now()
-    values = {"organisation": organisation, "contact": contact, "environment": environment}
     changed = [
         name
-        for name, value in values.items()
-        if (value or "").strip() != (getattr(ticket, name) or "")
+        for name in FIELD_NAMES
+        if (getattr(fields, name) or "").strip() != (getattr(ticket, name) or "")
     ]
-    ticket.organisation = (organisation or "").strip()[:300] or None
-    ticket.contact = (contact or "").strip()[:300] or None
+    ticket.organisation = (fields.organisation or "").strip()[:300] or None
+    ticket.contact = (fields.contact or "").strip()[:300] or None
     if "environment" in changed:
-        set_environment(ticket, (environment or "").strip())
+        set_environment(ticket, (fields.environment or "").strip())
     if changed:
         ticket.updated_at = at
         audit.record("ticket.fields", ticket, agent, at, changed=changed)
@@ -476,49 +470,53 @@ def update_fields(
     return complete_if_ready(ticket, actor=agent, at=at)
 
 
+@dataclass(frozen=True)
+class PhoneEnquiry:
+    """A phone enquiry as an agent logs it: the question, who asked, the enquiry's fields,
+    and whether the question is kept as an internal note rather than the requester's words."""
+
+    subject: str
+    question: str
+    as_note: bool = False
+    requester_name: str | None = None
+    requester_email: str | None = None
+    fields: RequiredFields = RequiredFields()
+    language: str = "ja"
+    priority: Priority = Priority.NORMAL
+
+
 def open_phone_ticket(
-    desk: Desk,
-    agent: User,
-    *,
-    subject: str,
-    question: str,
-    as_note: bool,
-    requester_name: str | None = None,
-    requester_email: str | None = None,
-    organisation: str | None = None,
-    contact: str | None = None,
-    environment: str | None = None,
-    language: str = "ja",
-    priority: Priority = Priority.NORMAL,
-    at: datetime | None = None,
+    desk: Desk, agent: User, enquiry: PhoneEnquiry, at: datetime | None = None
 ) -> Ticket:
     """Log a phone enquiry by hand; the clock starts once the required fields are known."""
     at = at or clock.now()
-    complete = bool(organisation and contact and environment) or not desk.requires_fields
+    given = enquiry.fields
+    complete = bool(given.organisation and given.contact and given.environment)
+    complete = complete or not desk.requires_fields
     ticket = open_ticket(
         desk,
-        subject=subject,
-        requester_email=(requester_email or "").strip().lower() or None,
-        requester_name=requester_name or None,
+        subject=enquiry.subject,
+        requester_email=(enquiry.requester_email or "").strip().lower() or None,
+        requester_name=enquiry.requester_name or None,
         channel=Channel.PHONE,
-        priority=priority,
+        priority=enquiry.priority,
         status=TicketStatus.NEW if complete else TicketStatus.AWAITING_INFORMATION,
-        language=language,
+        language=enquiry.language,
         actor=agent,
         at=at,
     )
-    ticket.organisation = (organisation or "").strip()[:300] or None
-    ticket.contact = (contact or "").strip()[:300] or None
-    if environment:
-        set_environment(ticket, environment.strip())
+    ticket.organisation = (given.organisation or "").strip()[:300] or None
+    ticket.contact = (given.contact or "").strip()[:300] or None
+    if given.environment:
+        set_environment(ticket, given.environment.strip())
     message = Message(
         ticket_id=ticket.id,
-        direction=Direction.NOTE if as_note else Direction.INBOUND,
-        from_name=agent.name if as_note else requester_name,
-        from_address=None if as_note else ticket.requester_email,
-        author_id=agent.id if as_note else None,
-        subject=subject[:500],
-        text=question.strip(),
+        direction=Direction.NOTE if enquiry.as_note else Direction.INBOUND,
+        from_name=agent.name if enquiry.as_note else enquiry.requester_name,
+        from_address=None if enquiry.as_note else ticket.requester_email,
+        author_id=agent.id if enquiry.as_note else None,
+        subject=enquiry.subject[:500],
+        text=enquiry.question.strip(),
         received_at=at,
         created_at=at,
     )
@@ -538,15 +536,17 @@ def bulk_update(
     status: TicketStatus | None = None,
     at: datetime | None = None,
 ) -> BulkOutcome:
-    """Assign and/or change the status of several tickets; refusals are reported, not raised."""
+    """Assign and/or change the status of several tickets; refusals are reported, not raised.
+    Each ticket changes in a savepoint: a refused one is left as it was, not half changed."""
     at = at or clock.now()
     outcome = BulkOutcome()
     for ticket in tickets:
         try:
-            if assignee is not None or unassign:
-                assign(ticket, assignee, agent, at)
-            if status is not None:
-                set_status(ticket, status, agent, at)
+            with db.session.begin_nested():
+                if assignee is not None or unassign:
+                    assign(ticket, assignee, agent, at)
+                if status is not None:
+                    set_status(ticket, status, agent, at)
         except ServiceError as error:
             outcome.refused.append(f"{ticket.number}: {error}")
             continue

@@ -188,7 +188,8 @@ class SweepReport:
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
-    """Mark tickets whose due time is near or past; audit each change once; notify by digest."""
+    """Mark tickets whose due time is near or past; audit each change once; queue the digest
+    (the job or command commits; the outbox sends it after that)."""
     now = now or clock.now()
     report = SweepReport()
     query = (
@@ -208,7 +209,6 @@ def sweep(now: datetime | None = None) -> SweepReport:
         from helpdesk.tickets.notify import send_sla_digest
 
         send_sla_digest(report, now)
-    db.session.commit()
     return report
 
 

@@ -62,6 +62,8 @@ from helpdesk.tickets.forms import (
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
 from helpdesk.tickets.sla import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
+from helpdesk.transaction import form_status
+from mail_ingest.fields import RequiredFields
 from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, WITHHELD_DEPTH, WITHHELD_SIZE
 from mail_ingest.policy import NOT_KEPT_REASONS
 from mail_ingest.quoting import split_quoted
@@ -273,7 +275,6 @@ def bulk() -> Response:
         status=TicketStatus(form.status.data) if form.status.data else None,
         at=clock.now(),
     )
-    db.session.commit()
     flash(ngettext("%(num)d ticket changed.", "%(num)d tickets changed.", outcome.changed), "info")
     for line in refused + outcome.refused:
         flash(line, "error")
@@ -561,15 +562,15 @@ def _back(ticket: Ticket) -> Response:
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
-def _commit_or_flash(change: Callable[[], object]) -> bool:
-    """Run an agent's change and commit it; if refused, roll it back and flash why."""
+def _apply_or_flash(change: Callable[[], object]) -> bool:
+    """Make an agent's change in a savepoint; if refused, undo it there and flash why (the
+    request commits the rest)."""
     try:
-        change()
+        with db.session.begin_nested():
+            change()
     except ServiceError as error:
-        db.session.rollback()
         flash(str(error), "error")
         return False
-    db.session.commit()
     return True
 
 
@@ -580,21 +581,19 @@ def _post_to_thread(
     write: Callable[[str, list[Upload]], object],
     done: str | None = None,
 ) -> Response | tuple[str, int]:
-    """Add a reply or note from its form; a refusal is shown on the form, nothing is kept.
-    ``done`` is flashed once it is committed."""
+    """Add a reply or note from its form; a refusal is shown on the form (the thread as it was
+    before: the savepoint is undone) and nothing is kept. ``done`` is flashed on success."""
     if not form.validate_on_submit():
         return _render_ticket(ticket, 400, **{name: form})
     try:
-        write(form.text.data or "", _uploads(form.files.data))
+        with db.session.begin_nested():
+            write(form.text.data or "", _uploads(form.files.data))
     except AttachmentsRefused as error:
-        db.session.rollback()
         form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
         return _render_ticket(ticket, 422, **{name: form})
     except ServiceError as error:
-        db.session.rollback()
         form.text.errors = [str(error)]  # type: ignore[assignment]
         return _render_ticket(ticket, 422, **{name: form})
-    db.session.commit()
     if done:
         flash(done, "info")
     return _back(ticket)
@@ -632,12 +631,10 @@ def status(ticket: Ticket) -> Response:
         abort(400)
     target = TicketStatus(form.status.data)
     try:
-        services.set_status(ticket, target, current_user, clock.now())
+        with db.session.begin_nested():
+            services.set_status(ticket, target, current_user, clock.now())
     except InvalidTransition as error:
-        db.session.rollback()
         flash(f"{ticket.number}: {services.refused_transition(error)}", "error")
-        return _back(ticket)
-    db.session.commit()
     return _back(ticket)
 
 
@@ -649,7 +646,7 @@ def priority(ticket: Ticket) -> Response:
     if not form.validate_on_submit():
         abort(400)
     target = Priority(form.priority.data)
-    _commit_or_flash(lambda: services.set_priority(ticket, target, current_user, clock.now()))
+    _apply_or_flash(lambda: services.set_priority(ticket, target, current_user, clock.now()))
     return _back(ticket)
 
 
@@ -664,7 +661,7 @@ def assign(ticket: Ticket) -> Response:
     assignee = db.session.get(User, int(value)) if value.isdigit() else None
     if value and assignee is None:
         abort(400)
-    _commit_or_flash(lambda: services.assign(ticket, assignee, current_user, clock.now()))
+    _apply_or_flash(lambda: services.assign(ticket, assignee, current_user, clock.now()))
     return _back(ticket)
 
 
@@ -679,7 +676,7 @@ def move(ticket: Ticket) -> Response:
     desk = db.session.get(Desk, form.desk.data)
     if desk is None:
         abort(400)
-    if not _commit_or_flash(lambda: services.move_to_desk(ticket, desk, current_user, clock.now())):
+    if not _apply_or_flash(lambda: services.move_to_desk(ticket, desk, current_user, clock.now())):
         return _back(ticket)
     if not can_work_desk(current_user, desk.id) or ticket_id_hidden(ticket):
         return redirect(url_for("tickets.index"))
@@ -699,15 +696,8 @@ def fields(ticket: Ticket) -> Response | tuple[str, int]:
     form = FieldsForm(prefix="fields")
     if not form.validate_on_submit():
         return _render_ticket(ticket, 400, fields=form)
-    services.update_fields(
-        ticket,
-        current_user,
-        organisation=form.organisation.data,
-        contact=form.contact.data,
-        environment=form.environment.data,
-        at=clock.now(),
-    )
-    db.session.commit()
+    given = RequiredFields(form.organisation.data, form.contact.data, form.environment.data)
+    services.update_fields(ticket, current_user, given, clock.now())
     return _back(ticket)
 
 
@@ -716,7 +706,6 @@ def fields(ticket: Ticket) -> Response | tuple[str, int]:
 def heartbeat(ticket: Ticket) -> Response:
     """The page's heartbeat: record this agent, answer who else is on the ticket."""
     presence.heartbeat(ticket, current_user, request.form.get("activity", "viewing"), clock.now())
-    db.session.commit()
     return jsonify(notices=_presence_notices(ticket))
 
 
@@ -725,7 +714,7 @@ def heartbeat(ticket: Ticket) -> Response:
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @login_required
-def new_ticket() -> str | Response:
+def new_ticket() -> tuple[str, int] | Response:
     """Log a phone enquiry on one of the agent's desks."""
     form = PhoneTicketForm()
     form.desk.choices = _desk_choices()
@@ -735,24 +724,22 @@ def new_ticket() -> str | Response:
         desk = db.session.get(Desk, form.desk.data)
         if desk is None or not can_work_desk(current_user, desk.id):
             abort(403)
-        ticket = services.open_phone_ticket(
-            desk,
-            current_user,
-            subject=form.subject.data or "",
-            question=form.question.data or "",
-            as_note=form.record_as.data == "note",
-            requester_name=form.requester_name.data,
-            requester_email=form.requester_email.data,
-            organisation=form.organisation.data,
-            contact=form.contact.data,
-            environment=form.environment.data,
-            language=form.language.data or "ja",
-            priority=Priority(form.priority.data),
-            at=clock.now(),
-        )
-        db.session.commit()
+        ticket = services.open_phone_ticket(desk, current_user, _phone_enquiry(form), clock.now())
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
-    return render_template("tickets/new.html", form=form)
+    return render_template("tickets/new.html", form=form), form_status()
+
+
+def _phone_enquiry(form: PhoneTicketForm) -> services.PhoneEnquiry:
+    return services.PhoneEnquiry(
+        subject=form.subject.data or "",
+        question=form.question.data or "",
+        as_note=form.record_as.data == "note",
+        requester_name=form.requester_name.data,
+        requester_email=form.requester_email.data,
+        fields=RequiredFields(form.organisation.data, form.contact.data, form.environment.data),
+        language=form.language.data or "ja",
+        priority=Priority(form.priority.data),
+    )
 
 
 @bp.route("/search")

@@ -590,7 +590,7 @@ class Agent:
         return True
 
     def sign_in(self, email: str, password: str) -> int:
-        """Post the sign-in form; the status (302 signed in, 200 refused, 429 rate-limited,
+        """Post the sign-in form; the status (302 signed in, 400 refused, 429 rate-limited,
         0 when the worker answering was killed)."""
         if not self.token and not self.open_sign_in():
             return 0

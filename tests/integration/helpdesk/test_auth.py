@@ -52,14 +52,14 @@ def test_correct_password_signs_in_and_shows_the_queue(client, make):
 def test_wrong_password_is_refused_with_a_message(client, make):
     user = make.user()
     response = _login(client, user.email, "wrong password")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Email or password is wrong." in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
 
 def test_inactive_account_cannot_sign_in(client, make):
     user = make.user(active=False)
-    assert _login(client, user.email, PASSWORD).status_code == 200
+    assert _login(client, user.email, PASSWORD).status_code == 400
 
 
 def test_post_without_csrf_token_is_refused(client, make):
@@ -72,7 +72,7 @@ def test_login_is_rate_limited_per_account(client, make, app):
     user = make.user()
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     for _ in range(limit):
-        assert _login(client, user.email, "wrong").status_code == 200
+        assert _login(client, user.email, "wrong").status_code == 400
     assert _login(client, user.email, PASSWORD).status_code == 429
 
 
@@ -207,4 +207,4 @@ def test_sign_in_still_answers_and_limits_when_the_rate_limit_store_is_down(data
         timeout=120,
         check=True,
     )
-    assert result.stdout.strip() == str([200] * 10 + [429])
+    assert result.stdout.strip() == str([400] * 10 + [429])  # wrong: 400, the form again

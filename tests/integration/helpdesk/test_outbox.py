@@ -57,6 +57,16 @@ def test_enqueued_mail_is_delivered_once_with_threading_headers(db_session, smtp
     assert len(smtp.messages) == 1
 
 
+def test_mail_not_yet_committed_is_not_sent(db_session, smtp):
+    """The outbox sends only what a commit wrote: its caller may still roll the mail back."""
+    enqueue(_mail())
+    with pytest.raises(RuntimeError, match="uncommitted writes"):
+        deliver_due()
+    db_session.rollback()
+    assert deliver_due().sent == 0
+    assert smtp.messages == []
+
+
 def test_automatic_mail_carries_auto_submitted(db_session, smtp):
     enqueue(_mail(automatic=True, kind="ack"))
     db_session.commit()

@@ -75,3 +75,40 @@ def test_advisory_lock_is_exclusive_and_handed_over_when_the_holder_dies(databas
     finally:
         for e in engines:
             e.dispose()
+
+
+def _desk_slugs(app):
+    from sqlalchemy import select
+
+    from helpdesk.extensions import db
+    from helpdesk.models import Desk
+
+    with app.app_context():
+        return set(db.session.scalars(select(Desk.slug)))
+
+
+def test_a_job_is_committed_once_when_it_returns_and_not_when_it_raises(committed_app):
+    """Jobs only flush, like services: the scheduler's runner commits or rolls back."""
+    from helpdesk.extensions import db
+    from helpdesk.models import Desk
+    from helpdesk.scheduler import Job, _as_leader
+
+    def add(slug):
+        db.session.add(Desk(slug=slug, name=slug, reply_from=f"{slug}@support.example.test"))
+        db.session.flush()
+
+    def fails():
+        add("job-failed")
+        raise LookupError("the job failed after it flushed")
+
+    with committed_app.app_context():
+        engine = db.engine
+    leadership = leadership_for(engine, name="test-jobs")
+    assert leadership.heartbeat()
+    try:
+        _as_leader(committed_app, leadership, Job("adds", lambda: add("job-kept"), 60))()
+        _as_leader(committed_app, leadership, Job("fails", fails, 60))()
+    finally:
+        leadership.release()
+    slugs = _desk_slugs(committed_app)
+    assert "job-kept" in slugs and "job-failed" not in slugs

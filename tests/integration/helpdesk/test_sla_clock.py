@@ -124,3 +124,15 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
     assert f"http://127.0.0.1:5000/tickets/{late.id}\n" in body
     again = sla.sweep()
     assert again.near == [] and again.breached == []
+
+
+def test_the_sweep_only_flushes_its_job_or_command_commits(db_session, make, frozen):
+    late = make.ticket(desk=make.desk(), at=tokyo(24, 9))
+    make.user(desks=[late.desk])
+    start_clock(late, late.created_at)
+    db_session.commit()
+    frozen["now"] = tokyo(25, 9, 30)
+    assert sla.sweep().breached == [late.id]
+    db_session.rollback()  # the job's unit of work, failing after the sweep
+    assert late.sla_state == "ok"
+    assert db_session.scalars(select(OutboxMessage)).all() == []

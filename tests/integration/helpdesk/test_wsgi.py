@@ -195,7 +195,7 @@ def test_workers_share_the_load_and_hand_over_the_jobs_when_the_leader_dies(
         assert sum(t.status == 0 for t in timings) <= 1
 
         # The rate limit is shared: one counter in Redis for sign-ins several workers answered.
-        assert sorted(statuses) == [200] * LOGIN_LIMIT + [429]
+        assert sorted(statuses) == [400] * LOGIN_LIMIT + [429]
         probed = {
             s.pid for s in server.served() if s.client == probe_address and s.method == "POST"
         }

@@ -116,7 +116,7 @@ def test_a_new_desk_needs_a_free_well_formed_short_name(client, admin, make, pos
     response = post(
         "/admin/desks/new", {"slug": slug, "name": "Tax office", "timezone": "Asia/Tokyo"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.get_data(as_text=True)
 
 
@@ -194,7 +194,7 @@ def test_empty_extensions_mean_the_portal_default(client, admin, make, post):
 def test_bad_values_are_refused_with_a_message(client, admin, make, post, field, value, message):
     desk = make.desk()
     response = post(f"/admin/desks/{desk.id}", _form(desk, **{field: value}))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert desk.timezone == "Asia/Tokyo" and desk.forbidden_extensions is None
 

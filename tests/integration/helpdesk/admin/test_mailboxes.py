@@ -160,5 +160,5 @@ def test_rule_needs_a_condition(client, admin, post, mailbox):
         f"/admin/mailboxes/{mailbox.id}/rules",
         {"desk_id": mailbox.default_desk_id, "keywords": " , ", "priority": "100"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Give at least one condition" in response.get_data(as_text=True)

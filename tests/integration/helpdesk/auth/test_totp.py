@@ -91,7 +91,7 @@ def test_sign_in_asks_for_the_code_before_signing_in(client, enrolled, post, sig
     assert client.get("/").status_code == 302  # not signed in yet
 
     response = post("/auth/login/code", {"code": _wrong(authenticator.now())})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The code is wrong or has expired" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
@@ -103,7 +103,7 @@ def test_sign_in_asks_for_the_code_before_signing_in(client, enrolled, post, sig
 
 def test_wrong_password_never_reaches_the_code_step(client, enrolled, sign_in):
     account, _ = enrolled
-    assert sign_in(account.email, "wrong password").status_code == 200
+    assert sign_in(account.email, "wrong password").status_code == 400
     response = client.get("/auth/login/code")
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
 
@@ -192,7 +192,7 @@ def test_a_recovery_code_signs_in_once(client, with_codes, post, sign_in, db_ses
     post("/auth/logout", page="/auth/account")
     sign_in(account.email, PASSWORD)
     again = post("/auth/login/code", {"code": codes[3]})
-    assert again.status_code == 200
+    assert again.status_code == 400
     assert "The code is wrong or has expired" in again.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
@@ -218,7 +218,7 @@ def test_renewing_codes_needs_the_password_and_retires_the_old_ones(
 
     post("/auth/logout", page="/auth/account")
     sign_in(account.email, PASSWORD)
-    assert post("/auth/login/code", {"code": old[0]}).status_code == 200
+    assert post("/auth/login/code", {"code": old[0]}).status_code == 400
     assert post("/auth/login/code", {"code": new[0]}).status_code == 302
 
 

@@ -37,3 +37,11 @@ def test_can_be_turned_off(db_session, make, app, monkeypatch):
     make.user(Role.MANAGER)
     monkeypatch.setitem(app.config, "WEEKLY_REPORT_ENABLED", False)
     assert send_weekly_reports(MONDAY_0830_TOKYO) == 0
+
+
+def test_queues_the_reports_and_leaves_the_commit_to_its_job(db_session, make):
+    make.user(Role.MANAGER)
+    db_session.commit()
+    assert send_weekly_reports(MONDAY_0830_TOKYO) == 1
+    db_session.rollback()  # the job failed after it: nothing was queued
+    assert db_session.scalars(select(OutboxMessage)).all() == []

@@ -155,6 +155,22 @@ def test_bulk_reports_refused_transitions(queue, login_as, client, staff, csrf):
     assert "cannot go from Awaiting information to Awaiting customer" in page
 
 
+def test_bulk_leaves_a_refused_ticket_as_it_was(queue, login_as, client, staff, csrf):
+    login_as(staff.agent)
+    waiting, late = queue["waiting"], queue["late"]
+    client.post(
+        "/tickets/bulk",
+        data={
+            "csrf_token": csrf(),
+            "ticket_ids": [str(waiting.id), str(late.id)],
+            "assignee": str(staff.colleague.id),
+            "status": "awaiting_customer",  # not from awaiting information
+        },
+    )
+    assert late.assignee is staff.colleague and late.status is TicketStatus.AWAITING_CUSTOMER
+    assert waiting.assignee is None and waiting.status is TicketStatus.AWAITING_INFORMATION
+
+
 def test_posts_without_a_csrf_token_are_refused(queue, login_as, client, staff):
     login_as(staff.agent)
     ticket = queue["late"]

@@ -280,7 +280,7 @@ def test_phone_ticket_missing_fields_waits_and_only_own_desks_are_offered(
         "record_as": "inbound",
     }
     refused = client.post("/tickets/new", data={**data, "desk": staff.other_desk.id})
-    assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Not a valid choice" in refused.get_data(as_text=True)
     client.post("/tickets/new", data={**data, "desk": staff.desk.id})
     ticket = db_session.scalar(select(Ticket).where(Ticket.subject == "Phone call"))
     assert ticket.status is TicketStatus.AWAITING_INFORMATION and ticket.sla_started_at is None
