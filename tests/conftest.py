@@ -210,3 +210,14 @@ def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _analysis_workers_stop_with_the_test() -> Iterator[None]:
+    """Analysis workers started by a test stop with it: once running they serve every later
+    batch of the process, so a later test would parse in them instead of in-process."""
+    yield
+    from helpdesk.mail import polling
+
+    for pool in polling._POOLS.values():  # noqa: SLF001 - the test's own workers
+        pool.close()
