@@ -15,7 +15,7 @@ from flask_babel import gettext
 from helpdesk import clock, i18n
 from helpdesk.models import AuditEvent, Desk, Message, Ticket
 from helpdesk.sla import BusinessCalendar, sla_state
-from helpdesk.tickets.sla import calendar_for
+from helpdesk.tickets.sla_clock import calendar_for
 from mail_ingest.filenames import revealed
 
 # How many characters of a long value (a Message-ID) a history line shows; the whole value

@@ -60,7 +60,7 @@ from helpdesk.tickets.forms import (
     options,
 )
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
-from helpdesk.tickets.sla import calendar_for
+from helpdesk.tickets.sla_clock import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 from helpdesk.transaction import form_status
 from mail_ingest.fields import RequiredFields
