@@ -57,7 +57,7 @@ def open_ticket(
     at = at or clock.now()
     if number is None:
         year = clock.to_desk_time(at, desk.timezone).year  # type: ignore[union-attr]
-        number = next_ticket_number(db.session, year, current_app.config["TICKET_NUMBER_PREFIX"])
+        number = next_ticket_number(db.session(), year, current_app.config["TICKET_NUMBER_PREFIX"])
     ticket = Ticket(
         number=number,
         desk=desk,
@@ -559,10 +559,12 @@ def bulk_update(
 
 def refused_transition(error: workflow.InvalidTransition) -> str:
     """Why a status change was refused, in the current language."""
-    return gettext(
-        "a ticket cannot go from %(current)s to %(target)s",
-        current=i18n.gettext(error.current.value),
-        target=i18n.gettext(error.target.value),
+    return str(
+        gettext(
+            "a ticket cannot go from %(current)s to %(target)s",
+            current=i18n.gettext(error.current.value),
+            target=i18n.gettext(error.target.value),
+        )
     )
 
 
