@@ -26,6 +26,7 @@ from helpdesk.models import (
     MessageRepeat,
     Priority,
     Ticket,
+    User,
 )
 from helpdesk.sla import BusinessCalendar, explain_due, sla_state
 from helpdesk.templating import desk_name, file_size
@@ -213,14 +214,14 @@ def queue_links(
     )
 
 
-def filter_choices(people: Iterable[Any]) -> list[tuple[str, str]]:
+def filter_choices(people: Iterable[User]) -> list[tuple[str, str]]:
     """The queue filter's assignee choices: anyone, the reader, nobody, then by name."""
     return [("", _("Any")), ("me", _("Me")), ("none", _("Unassigned"))] + [
         (str(u.id), u.name) for u in people
     ]
 
 
-def bulk_choices(people: Iterable[Any]) -> list[tuple[str, str]]:
+def bulk_choices(people: Iterable[User]) -> list[tuple[str, str]]:
     """The bulk form's assignee choices: no change, nobody, then by name."""
     return [("", _("no change")), ("none", _("Unassigned"))] + [(str(u.id), u.name) for u in people]
 
