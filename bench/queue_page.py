@@ -110,7 +110,7 @@ def main() -> None:
     from sqlalchemy import select
 
     from helpdesk.tickets import display
-    from helpdesk.tickets.sla import calendar_for
+    from helpdesk.tickets.sla_clock import calendar_for
 
     with app.test_request_context("/"):
         tickets = db.session.scalars(select(Ticket).order_by(Ticket.sla_due_at)).all()

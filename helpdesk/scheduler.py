@@ -246,7 +246,7 @@ def job_list(app: Flask) -> list[Job]:
     from helpdesk.mail.polling import poll_due_mailboxes
     from helpdesk.outbox import deliver_due
     from helpdesk.reports.mailing import send_weekly_reports
-    from helpdesk.tickets.sla import sweep
+    from helpdesk.tickets.sla_clock import sweep
 
     return [
         Job("mail-poll", poll_due_mailboxes, 5),

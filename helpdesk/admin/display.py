@@ -20,7 +20,7 @@ from helpdesk.admin.forms import (
 from helpdesk.models import Desk, Mailbox
 from helpdesk.sla.calendar import DayInfo
 from helpdesk.sla.policy import PRIORITIES, targets_for
-from helpdesk.tickets.sla import calendar_for
+from helpdesk.tickets.sla_clock import calendar_for
 
 # What a mailbox's polling state says (the poller writes the keys).
 MAILBOX_STATES = {"idle": _l("not polled yet"), "ok": _l("working"), "error": _l("failing")}

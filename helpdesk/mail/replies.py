@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from helpdesk import i18n, outbox
 from helpdesk.models import Desk, Ticket
 from helpdesk.outbox import OutgoingMail
-from helpdesk.tickets import sla
+from helpdesk.tickets import sla_clock
 from mail_ingest.parse import MAX_PARTS
 from mail_ingest.pipeline import JudgedAttachment
 from mail_ingest.policy import NOT_KEPT_REASONS
@@ -205,7 +205,7 @@ def acknowledgement_context(ticket: Ticket, now: datetime | None = None) -> dict
     due = ticket.first_response_due_at
     if now is not None and due is not None and due <= now:
         return {"due_text": None, "due_reason": None}
-    due_text, due_reason = sla.due_for_requester(ticket, ticket.language)
+    due_text, due_reason = sla_clock.due_for_requester(ticket, ticket.language)
     return {"due_text": due_text, "due_reason": due_reason}
 
 

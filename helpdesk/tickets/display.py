@@ -1,22 +1,44 @@
 """What the agents' pages show of tickets, worked out here so that the templates only format:
-due times in desk time with the business time left, queue rows, and the history as sentences."""
+due times in desk time with the business time left, queue rows and their links, the thread's
+messages, the ticket's labels and clocks, and the history as sentences."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from babel.lists import format_list
 from flask import current_app, url_for
-from flask_babel import gettext
+from flask_babel import get_translations, gettext
+from flask_babel import lazy_gettext as _l
 
 from helpdesk import clock, i18n
-from helpdesk.models import AuditEvent, Desk, Message, Ticket
-from helpdesk.sla import BusinessCalendar, sla_state
-from helpdesk.tickets.sla import calendar_for
+from helpdesk.models import (
+    Attachment,
+    AuditEvent,
+    CannedAnswer,
+    Desk,
+    Direction,
+    Message,
+    MessageRepeat,
+    Priority,
+    Ticket,
+    User,
+)
+from helpdesk.sla import BusinessCalendar, explain_due, sla_state
+from helpdesk.templating import desk_name, file_size
+from helpdesk.tickets.services import expand_canned
+from helpdesk.tickets.sla_clock import calendar_for
+from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.filenames import revealed
+from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, WITHHELD_DEPTH, WITHHELD_SIZE
+from mail_ingest.policy import NOT_KEPT_REASONS
+from mail_ingest.quoting import split_quoted
+
+_ = i18n.gettext
 
 # How many characters of a long value (a Message-ID) a history line shows; the whole value
 # is in the line's tooltip.
@@ -167,6 +189,303 @@ def queue_rows(
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class QueueLinks:
+    """Where a queue page's links go: the next page, back to the first, and the refresh."""
+
+    next: str | None
+    first: str | None
+    refresh: str
+
+
+def queue_links(
+    endpoint: str, args: Mapping[str, Any], after: str | None, next_after: str | None
+) -> QueueLinks:
+    """The links of the queue page at ``endpoint`` with ``args`` (its path values and filters),
+    which starts ``after`` a cursor (None: the first page); ``next_after`` is where the next
+    page starts (None: this is the last)."""
+    since: dict[str, Any] = {"after": after} if after else {}
+    return QueueLinks(
+        next=url_for(endpoint, **args, after=next_after) if next_after else None,
+        first=url_for(endpoint, **args) if after else None,
+        refresh=url_for(endpoint, **args, partial=1, **since),
+    )
+
+
+def filter_choices(people: Iterable[User]) -> list[tuple[str, str]]:
+    """The queue filter's assignee choices: anyone, the reader, nobody, then by name."""
+    return [("", _("Any")), ("me", _("Me")), ("none", _("Unassigned"))] + [
+        (str(u.id), u.name) for u in people
+    ]
+
+
+def bulk_choices(people: Iterable[User]) -> list[tuple[str, str]]:
+    """The bulk form's assignee choices: no change, nobody, then by name."""
+    return [("", _("no change")), ("none", _("Unassigned"))] + [(str(u.id), u.name) for u in people]
+
+
+# --- The ticket page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """A file of a message as the page shows it."""
+
+    name: str
+    size: str
+    detected_type: str
+    url: str | None
+    refused_reason: str | None
+    refused_label: str = ""
+
+
+@dataclass(frozen=True)
+class RepeatView:
+    """Another copy of a message that came in (same Message-ID and content), as shown."""
+
+    at: str
+    source: str
+    raw_url: str | None  # for admins
+
+
+KIND_LABELS = {
+    Direction.INBOUND: _l("Inbound"),
+    Direction.OUTBOUND: _l("Outbound"),
+    Direction.NOTE: _l("Internal note"),
+}
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message of the thread, ready to show."""
+
+    id: int
+    kind: str
+    kind_label: str
+    author: str
+    at: str
+    subject: str
+    text: str
+    quoted: str
+    html_url: str | None
+    html_withheld: str | None = None  # why there is no formatted version
+    attachments: list[AttachmentView] = field(default_factory=list)
+    # The sender gave an earlier, different message this Message-ID (shown with the ID).
+    reused_message_id: str | None = None
+    repeats: list[RepeatView] = field(default_factory=list)
+    # What of the mail was not kept: a summary, and the parts past the listed ones, counted.
+    not_kept: list[str] = field(default_factory=list)
+    not_listed: list[str] = field(default_factory=list)
+
+
+def _attachment_view(item: Attachment) -> AttachmentView:
+    refused = None
+    if not item.allowed:
+        refused = i18n.reason_text(item.reason, item.detail)
+    downloadable = item.allowed and item.storage_key is not None
+    return AttachmentView(
+        name=item.filename or f"attachment-{item.id}",
+        size=file_size(item.size),
+        detected_type=item.detected_type or item.declared_type,
+        url=url_for("tickets.attachment", attachment_id=item.id) if downloadable else None,
+        refused_reason=refused,
+        refused_label=_("Not kept") if item.reason in NOT_KEPT_REASONS else _("Refused"),
+    )
+
+
+def _repeat_view(
+    repeat: MessageRepeat, mailbox: str | None, timezone: str, raw_links: bool
+) -> RepeatView:
+    if repeat.imap_uid is not None:
+        source = f"{mailbox or '—'}, UID {repeat.imap_uid}"
+    else:
+        source = f"{_('imported')} ({mailbox})" if mailbox else _("imported")
+    raw_url = url_for("admin.repeat_raw", repeat_id=repeat.id) if raw_links else None
+    return RepeatView(time_label(repeat.received_at, timezone), source, raw_url)
+
+
+def _not_kept(message: Message) -> tuple[list[str], list[str]]:
+    """What the page says of the parts of a mail the parser did not keep: a summary, and a
+    line for each reason of those past the listed ones (which have no row)."""
+    listed = sum(1 for a in message.attachments if a.reason in NOT_KEPT_REASONS)
+    counted = sorted((message.not_listed or {}).items())
+    total = listed + sum(count for _reason, count in counted)
+    summary = []
+    if message.oversized:
+        limit = file_size(int(current_app.config["MAX_MESSAGE_BYTES"]))
+        summary.append(_("This mail was over the size limit ({limit}).").format(limit=limit))
+    if total:
+        text = _("Files not kept: {count}. Administrators can download the whole mail.")
+        summary.append(text.format(count=f"{total:,}"))
+    more = [
+        _("… and {count} more not kept: {reason}").format(
+            count=f"{count:,}", reason=i18n.reason_text(reason)
+        )
+        for reason, count in counted
+    ]
+    return summary, more
+
+
+def _withheld_note(reason: str | None) -> str | None:
+    """What the agent is told when a message's HTML part was too costly to clean and keep."""
+    if reason is None:
+        return None
+    if reason == WITHHELD_SIZE:
+        note = _(
+            "The formatted version (HTML) of this message is not shown: it is longer than "
+            "%(limit)s characters. Its text is shown above."
+        )
+        return note % {"limit": f"{HTML_MAX_CHARS:,}"}
+    if reason == WITHHELD_DEPTH:
+        note = _(
+            "The formatted version (HTML) of this message is not shown: its elements are "
+            "nested more than %(limit)s deep. Its text is shown above."
+        )
+        return note % {"limit": f"{HTML_MAX_DEPTH:,}"}
+    return _(
+        "The formatted version (HTML) of this message is not shown: its markup is malformed in "
+        "a way that would take too long to clean. Its text is shown above."
+    )
+
+
+def _author(message: Message) -> str:
+    if message.direction is Direction.NOTE:
+        return message.author.name if message.author else (message.from_name or "")
+    if message.direction is Direction.OUTBOUND:
+        return message.author.name if message.author else (message.from_name or _("system"))
+    return f"{message.from_name or ''} <{message.from_address or ''}>".strip()
+
+
+def message_view(
+    message: Message, timezone: str, repeats: list[RepeatView] | None = None
+) -> MessageView:
+    """One message of the thread, with its files, its copies that came in again, and what of
+    it was not kept."""
+    new, quoted = split_quoted(message.text or "")
+    not_kept, not_listed = _not_kept(message)
+    return MessageView(
+        id=message.id,
+        kind=message.direction.value,
+        kind_label=str(KIND_LABELS[message.direction]),
+        author=_author(message),
+        at=time_label(message.received_at, timezone),
+        subject=message.subject,
+        text=new,
+        quoted=quoted,
+        html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
+        html_withheld=_withheld_note(message.html_withheld),
+        attachments=[_attachment_view(a) for a in message.attachments],
+        reused_message_id=message.message_id if message.message_id_reused else None,
+        repeats=repeats or [],
+        not_kept=not_kept,
+        not_listed=not_listed,
+    )
+
+
+def message_views(
+    thread: Sequence[Message],
+    repeats: Iterable[tuple[MessageRepeat, str | None]],
+    timezone: str,
+    raw_links: bool = False,
+) -> list[MessageView]:
+    """The thread as shown; ``repeats`` are the copies of its messages that came in again
+    (with their mailbox's name); ``raw_links`` (admins) links each copy's raw mail."""
+    copies: dict[int, list[RepeatView]] = {}
+    for repeat, mailbox in repeats:
+        view = _repeat_view(repeat, mailbox, timezone, raw_links)
+        copies.setdefault(repeat.message_id, []).append(view)
+    return [message_view(m, timezone, copies.get(m.id)) for m in thread]
+
+
+def sla_lines(ticket: Ticket, due: datetime | None, calendar: BusinessCalendar) -> list[str]:
+    """Why the ticket is due when it is: the business time counted and the closures skipped."""
+    if due is None or ticket.sla_started_at is None or due < ticket.sla_started_at:
+        return []
+    explanation = explain_due(calendar, ticket.sla_started_at, due)
+    return explanation.lines(get_translations(), i18n.current_language())
+
+
+def ticket_labels(ticket: Ticket, now: datetime, calendar: BusinessCalendar) -> dict[str, Any]:
+    """The ticket's fields, clocks and SLA state in words, in its desk's time."""
+    tz = ticket.desk.timezone
+    state = live_sla_state(ticket, now, lambda _desk: calendar)
+    return {
+        "status": _(ticket.status.value),
+        "priority": _(ticket.priority.value),
+        "channel": _(ticket.channel.value),
+        "sla_state": _(state),
+        "sla_class": f"sla-{state}",
+        "desk": desk_name(ticket.desk),
+        "assignee": ticket.assignee.name if ticket.assignee else "—",
+        "requester": f"{ticket.requester_name or ''} <{ticket.requester_email or '—'}>".strip(),
+        "created": time_label(ticket.created_at, tz),
+        "first_response_due": due_view(ticket.first_response_due_at, now, calendar),
+        "resolution_due": due_view(ticket.resolution_due_at, now, calendar),
+        "first_response_at": time_label(ticket.first_response_at, tz),
+        "missing_fields": not ticket.has_required_fields,
+    }
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """Every status, in words."""
+    return [(s.value, _(s.value)) for s in TicketStatus]
+
+
+def priority_choices() -> list[tuple[str, str]]:
+    """Every priority, in words."""
+    return [(p.value, _(p.value)) for p in Priority]
+
+
+def desk_choices(desks: Iterable[Desk]) -> list[tuple[int, str]]:
+    """Desks as form choices, named in the reader's language."""
+    return [(desk.id, desk_name(desk)) for desk in desks]
+
+
+def canned_choices(answers: Iterable[CannedAnswer], ticket: Ticket) -> list[tuple[int, str, str]]:
+    """The canned answers offered on the ticket: id, "[language] title", text for the ticket."""
+    return [
+        (a.id, f"[{i18n.language_name(a.language)}] {a.title}", expand_canned(a, ticket))
+        for a in answers
+    ]
+
+
+def presence_notices(others: Iterable[tuple[str, str]]) -> list[str]:
+    """Who else is on the ticket, and doing what: (name, activity) pairs in words."""
+    return [
+        gettext("%(name)s is replying", name=name)
+        if activity == "replying"
+        else gettext("%(name)s is viewing", name=name)
+        for name, activity in others
+    ]
+
+
+_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
+
+
+def _rewrite_cid(html: str, message: Message) -> str:
+    """Point cid: images at the accepted inline attachment; drop the others."""
+    by_cid = {
+        (a.content_id or "").strip("<>"): a.id
+        for a in message.attachments
+        if a.allowed and a.storage_key and a.content_id
+    }
+
+    def replace(match: re.Match[str]) -> str:
+        attachment_id = by_cid.get(match.group(1).strip("<>"))
+        if attachment_id is None:
+            return 'src=""'
+        return f'src="{url_for("tickets.attachment", attachment_id=attachment_id)}"'
+
+    return _CID_SRC.sub(replace, html)
+
+
+def mail_html_page(message: Message, html: str) -> str:
+    """The page a sandboxed frame shows of a message's stored HTML ``html``, with its cid:
+    images pointed at their files (nothing is cleaned again: that was done at ingest)."""
+    body = _rewrite_cid(html, message)
+    return f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
 
 
 # --- The ticket's history -------------------------------------------------------------------
@@ -356,11 +675,12 @@ def history_lines(
     events: Iterable[tuple[AuditEvent, str | None]],
     timezone: str,
     thread: Iterable[Message] = (),
-    desk_names: Mapping[str, str] | None = None,
+    desks: Iterable[Desk] = (),
 ) -> list[HistoryLine]:
     """(event, actor's name) pairs as sentences in the reader's language, each pointing at the
-    message of ``thread`` it is about; ``desk_names`` names desks by slug."""
-    context = _Context(i18n.translations(), timezone, desk_names or {}, _Thread(thread))
+    message of ``thread`` it is about; ``desks`` are those the moves name (by slug)."""
+    names = {desk.slug: desk_name(desk) for desk in desks}
+    context = _Context(i18n.translations(), timezone, names, _Thread(thread))
     system = gettext("system")
     lines = []
     for event, actor in events:

@@ -16,7 +16,7 @@ from helpdesk.models import Role, Ticket, User
 from helpdesk.outbox import OutgoingMail
 
 if TYPE_CHECKING:
-    from helpdesk.tickets.sla import SweepReport
+    from helpdesk.tickets.sla_clock import SweepReport
 
 
 def recipients_for(ticket: Ticket) -> list[User]:

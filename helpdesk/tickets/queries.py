@@ -14,6 +14,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from helpdesk.access import scope_tickets
 from helpdesk.extensions import db
 from helpdesk.models import (
+    Attachment,
     AuditEvent,
     CannedAnswer,
     Desk,
@@ -31,7 +32,7 @@ from helpdesk.models.types import row_id
 from helpdesk.tickets.workflow import FINISHED, TicketStatus
 
 PAGE_SIZE = 50
-# What a queue or search row shows of a ticket (helpdesk.tickets.views.queue_rows); loading
+# What a queue or search row shows of a ticket (helpdesk.tickets.display.queue_rows); loading
 # only these spares converting forty columns, a dozen of them datetimes, on every row.
 LISTED_COLUMNS = (
     Ticket.id,
@@ -175,7 +176,7 @@ def listed() -> tuple[LoaderOption, ...]:
     return (load_only(*LISTED_COLUMNS), selectinload(Ticket.assignee))
 
 
-def thread(ticket: Ticket) -> Select[tuple[Message]]:
+def thread(ticket: Ticket) -> Select[Message]:
     """The ticket's messages in order, with their attachments (same query) and authors.
 
     Joined rows repeat the message: read the result with ``.unique()``.
@@ -188,7 +189,7 @@ def thread(ticket: Ticket) -> Select[tuple[Message]]:
     )
 
 
-def repeats(message_ids: Sequence[int]) -> Select[tuple[MessageRepeat, str | None]]:
+def repeats(message_ids: Sequence[int]) -> Select[MessageRepeat, str | None]:
     """The other copies of these messages that came in (same Message-ID and content, other
     bytes), in the order they came, with the name of the mailbox each came to."""
     return (
@@ -199,7 +200,7 @@ def repeats(message_ids: Sequence[int]) -> Select[tuple[MessageRepeat, str | Non
     )
 
 
-def last_inbound(ticket: Ticket) -> Select[tuple[Message]]:
+def last_inbound(ticket: Ticket) -> Select[Message]:
     """The requester's latest message on the ticket."""
     return (
         select(Message)
@@ -210,7 +211,7 @@ def last_inbound(ticket: Ticket) -> Select[tuple[Message]]:
     )
 
 
-def history(ticket: Ticket) -> Select[tuple[AuditEvent, str | None]]:
+def history(ticket: Ticket) -> Select[AuditEvent, str | None]:
     """The ticket's audit events, oldest first, with the actor's name."""
     return (
         select(AuditEvent, User.name)
@@ -220,12 +221,12 @@ def history(ticket: Ticket) -> Select[tuple[AuditEvent, str | None]]:
     )
 
 
-def desks_by_slug(slugs: Iterable[str]) -> Select[tuple[Desk]]:
+def desks_by_slug(slugs: Iterable[str]) -> Select[Desk]:
     """The desks of these slugs (a history names desks by slug)."""
     return select(Desk).where(Desk.slug.in_(list(slugs)))
 
 
-def canned_answers(desk: Desk) -> Select[tuple[CannedAnswer]]:
+def canned_answers(desk: Desk) -> Select[CannedAnswer]:
     """The desk's canned answers and the shared ones (no desk)."""
     return (
         select(CannedAnswer)
@@ -234,7 +235,7 @@ def canned_answers(desk: Desk) -> Select[tuple[CannedAnswer]]:
     )
 
 
-def desk_members(desk: Desk) -> Select[tuple[User]]:
+def desk_members(desk: Desk) -> Select[User]:
     """Active users who work this desk, by name."""
     return (
         select(User)
@@ -243,7 +244,7 @@ def desk_members(desk: Desk) -> Select[tuple[User]]:
     )
 
 
-def members_of(desk_ids: list[int]) -> Select[tuple[User]]:
+def members_of(desk_ids: list[int]) -> Select[User]:
     """Active users who work any of these desks, by name."""
     return (
         select(User)
@@ -252,7 +253,16 @@ def members_of(desk_ids: list[int]) -> Select[tuple[User]]:
     )
 
 
-def workable_desks(user: User) -> Select[tuple[Desk]]:
+def assignable_users(user: User, workable: Sequence[Desk] | None = None) -> list[User]:
+    """Active members of the desks the user works (``workable``, else looked up), by name."""
+    if workable is None:
+        workable = workable_desk_list(user)
+    if not workable:
+        return []
+    return list(db.session.scalars(members_of([desk.id for desk in workable])))
+
+
+def workable_desks(user: User) -> Select[Desk]:
     """Active desks the user may change tickets on (their own; every desk for admins)."""
     query = select(Desk).where(Desk.active.is_(True)).order_by(Desk.id)
     if user.role is Role.ADMIN:
@@ -267,7 +277,7 @@ def workable_desk_list(user: User) -> list[Desk]:
     return sorted((desk for desk in user.desks if desk.active), key=lambda desk: desk.id)
 
 
-def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[tuple[str, str]]:
+def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[str, str]:
     """Names and activities of the other agents on this ticket since ``since``."""
     return (
         select(User.name, TicketPresence.activity)
@@ -277,3 +287,32 @@ def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[tuple[s
         .where(TicketPresence.user_id != excluding.id)
         .order_by(User.name)
     )
+
+
+def tickets_by_id(ticket_ids: Sequence[int], user: User) -> Select[Ticket]:
+    """The tickets of these ids that the user may see."""
+    return scope_tickets(select(Ticket).where(Ticket.id.in_(ticket_ids)), user)
+
+
+def visible_ticket_id(ticket_id: int, user: User) -> Select[int]:
+    """The ticket's id if the user may see it (no row if not)."""
+    return scope_tickets(select(Ticket.id).where(Ticket.id == ticket_id), user)
+
+
+def attachment(attachment_id: int, user: User) -> Select[Attachment]:
+    """The file if it belongs to a ticket the user may see."""
+    query = (
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(Attachment.id == attachment_id)
+    )
+    return scope_tickets(query, user)
+
+
+def message(message_id: int, user: User) -> Select[Message]:
+    """The message if it belongs to a ticket the user may see."""
+    query = (
+        select(Message).join(Ticket, Ticket.id == Message.ticket_id).where(Message.id == message_id)
+    )
+    return scope_tickets(query, user)

@@ -57,7 +57,7 @@ def open_ticket(
     at = at or clock.now()
     if number is None:
         year = clock.to_desk_time(at, desk.timezone).year  # type: ignore[union-attr]
-        number = next_ticket_number(db.session, year, current_app.config["TICKET_NUMBER_PREFIX"])
+        number = next_ticket_number(db.session(), year, current_app.config["TICKET_NUMBER_PREFIX"])
     ticket = Ticket(
         number=number,
         desk=desk,
@@ -100,9 +100,9 @@ def change_status(
     db.session.flush()
     audit.record("ticket.status", ticket, actor, at, old=previous.value, new=target.value)
     if ticket.sla_started_at is not None:
-        from helpdesk.tickets import sla
+        from helpdesk.tickets import sla_clock
 
-        sla.on_status_change(ticket, previous, at)
+        sla_clock.on_status_change(ticket, previous, at)
 
 
 def _close_period(ticket: Ticket, at: datetime) -> None:
@@ -148,28 +148,28 @@ def complete_if_ready(ticket: Ticket, *, actor: User | None = None, at: datetime
 
 def start_clock(ticket: Ticket, at: datetime) -> None:
     """Start the SLA clock: the enquiry is complete and the desk owes an answer from now."""
-    from helpdesk.tickets import sla
+    from helpdesk.tickets import sla_clock
 
     if ticket.sla_started_at is None:
         ticket.sla_started_at = at
         ticket.fields_completed_at = at
         if ticket.created_at < at:
-            ticket.awaiting_information_minutes = sla.business_minutes(
+            ticket.awaiting_information_minutes = sla_clock.business_minutes(
                 ticket.desk, ticket.created_at, at
             )
-    sla.refresh(ticket, at)
+    sla_clock.refresh(ticket, at)
 
 
 def customer_replied(ticket: Ticket, *, at: datetime) -> None:
     """The requester wrote again: reopen if resolved or waiting on them, restart the clock."""
-    from helpdesk.tickets import sla
+    from helpdesk.tickets import sla_clock
 
     target = workflow.after_customer_reply(ticket.status)
     if target is not None and target is not ticket.status:
         change_status(ticket, target, at=at)
     if ticket.first_response_at is not None and ticket.status in workflow.CLOCK_RUNNING:
-        sla.start_next_response(ticket, at)
-    sla.refresh(ticket, at)
+        sla_clock.start_next_response(ticket, at)
+    sla_clock.refresh(ticket, at)
 
 
 # --- The agents' operations (web UI) -------------------------------------------------------
@@ -305,7 +305,7 @@ def reply(
     at: datetime | None = None,
 ) -> Message:
     """Answer the requester by email: outbox mail, outbound message, response clock, status."""
-    from helpdesk.tickets import sla
+    from helpdesk.tickets import sla_clock
 
     at = at or clock.now()
     _require_open(ticket)
@@ -337,7 +337,7 @@ def reply(
     assert message is not None  # enqueue just wrote it
     message.author_id = agent.id
     store_uploads(message, judged)
-    sla.record_response(ticket, at)
+    sla_clock.record_response(ticket, at)
     target = workflow.after_agent_reply(ticket.status)
     if target is not ticket.status:
         change_status(ticket, target, actor=agent, at=at)
@@ -392,7 +392,7 @@ def set_priority(
     ticket: Ticket, priority: Priority, agent: User, at: datetime | None = None
 ) -> None:
     """Change the priority; the SLA targets (and so the due times) may change with it."""
-    from helpdesk.tickets import sla
+    from helpdesk.tickets import sla_clock
 
     at = at or clock.now()
     if priority is ticket.priority:
@@ -403,7 +403,7 @@ def set_priority(
     ticket.priority = priority
     ticket.updated_at = at
     if ticket.sla_started_at is not None:
-        sla.refresh(ticket, at)
+        sla_clock.refresh(ticket, at)
     db.session.flush()
 
 
@@ -431,7 +431,7 @@ def assign(ticket: Ticket, assignee: User | None, agent: User, at: datetime | No
 
 def move_to_desk(ticket: Ticket, desk: Desk, agent: User, at: datetime | None = None) -> None:
     """Move the ticket to another desk; its calendar and targets now apply."""
-    from helpdesk.tickets import sla
+    from helpdesk.tickets import sla_clock
 
     at = at or clock.now()
     if desk.id == ticket.desk_id:
@@ -444,7 +444,7 @@ def move_to_desk(ticket: Ticket, desk: Desk, agent: User, at: datetime | None = 
     ticket.updated_at = at
     audit.record("ticket.moved", ticket, agent, at, old=previous.slug, new=desk.slug)
     if ticket.sla_started_at is not None:
-        sla.refresh(ticket, at)
+        sla_clock.refresh(ticket, at)
     db.session.flush()
 
 
@@ -559,10 +559,12 @@ def bulk_update(
 
 def refused_transition(error: workflow.InvalidTransition) -> str:
     """Why a status change was refused, in the current language."""
-    return gettext(
-        "a ticket cannot go from %(current)s to %(target)s",
-        current=i18n.gettext(error.current.value),
-        target=i18n.gettext(error.target.value),
+    return str(
+        gettext(
+            "a ticket cannot go from %(current)s to %(target)s",
+            current=i18n.gettext(error.current.value),
+            target=i18n.gettext(error.target.value),
+        )
     )
 
 

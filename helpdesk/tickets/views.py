@@ -1,14 +1,16 @@
-"""Agents' pages: queues, the ticket page, replies and notes, phone tickets, search, files."""
+"""Agents' pages: queues, the ticket page, replies and notes, phone tickets, search, files.
+
+The routes parse the request, call the queries and services, and render what
+``helpdesk.tickets.display`` works out; the Select builders are in ``helpdesk.tickets.queries``.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
+import flask_login
 from flask import (
     Blueprint,
     abort,
@@ -21,31 +23,20 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_translations, gettext, ngettext
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from helpdesk import clock, i18n
-from helpdesk.access import can_work_desk, readable_desks, scope_tickets, ticket_or_404
+from helpdesk.access import can_work_desk, readable_desks, ticket_or_404
 from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
-from helpdesk.models import (
-    Attachment,
-    Desk,
-    Direction,
-    Message,
-    MessageRepeat,
-    Priority,
-    Role,
-    Ticket,
-    User,
-)
+from helpdesk.models import Attachment, Desk, Message, Priority, Role, Ticket, User
 from helpdesk.models.types import row_id
 from helpdesk.stores import stores
+from helpdesk.templating import desk_name
 from helpdesk.tickets import display, presence, queries, search, services
-from helpdesk.tickets.display import live_sla_state, time_label
 from helpdesk.tickets.forms import (
     AssignForm,
     BulkForm,
@@ -60,13 +51,10 @@ from helpdesk.tickets.forms import (
     options,
 )
 from helpdesk.tickets.services import AttachmentsRefused, ServiceError, Upload
-from helpdesk.tickets.sla import calendar_for
+from helpdesk.tickets.sla_clock import calendar_for
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
 from helpdesk.transaction import form_status
 from mail_ingest.fields import RequiredFields
-from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, WITHHELD_DEPTH, WITHHELD_SIZE
-from mail_ingest.policy import NOT_KEPT_REASONS
-from mail_ingest.quoting import split_quoted
 
 bp = Blueprint("tickets", __name__)
 
@@ -78,7 +66,9 @@ MAIL_HTML_CSP = (
     "sandbox allow-same-origin; default-src 'none'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
-_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @bp.record_once
@@ -86,13 +76,18 @@ def _init(state: Any) -> None:
     search.init_app(state.app)
 
 
-def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Flask-Login's decorator, with the view's type kept (Flask-Login has no type hints)."""
+    return cast("Callable[P, R]", flask_login.login_required(view))
+
+
+def ticket_view(*, write: bool) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Load the ticket the user may see (else 404); for changes, the desk must be theirs (403)."""
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(view: Callable[..., R]) -> Callable[..., R]:
         @wraps(view)
         @login_required
-        def wrapped(ticket_id: int, **kwargs: Any) -> Any:
+        def wrapped(ticket_id: int, **kwargs: Any) -> R:
             ticket = ticket_or_404(ticket_id, current_user)
             if write and not can_work_desk(current_user, ticket.desk_id):
                 abort(403)
@@ -103,14 +98,6 @@ def ticket_view(*, write: bool) -> Callable[[Callable[..., Any]], Callable[..., 
     return decorator
 
 
-# --- Presentation helpers: every label the templates show is computed here ------------------
-
-
-def desk_name(desk: Desk) -> str:
-    """The desk's name in the reader's language (its Japanese name when it has one)."""
-    return desk.name_in(i18n.current_language())
-
-
 def _may_work(desk_id: int) -> bool:
     """Whether the user may change the tickets of the desk."""
     return can_work_desk(current_user, desk_id)
@@ -118,16 +105,7 @@ def _may_work(desk_id: int) -> bool:
 
 def _desk_choices() -> list[Any]:
     """The desks the user works, as form choices named in the reader's language."""
-    return options([(d.id, desk_name(d)) for d in queries.workable_desk_list(current_user)])
-
-
-def _assignable_users(workable: Sequence[Desk] | None = None) -> list[User]:
-    """Active members of the desks the user works (``workable``, else looked up), by name."""
-    if workable is None:
-        workable = queries.workable_desk_list(current_user)
-    if not workable:
-        return []
-    return list(db.session.scalars(queries.members_of([desk.id for desk in workable])))
+    return options(display.desk_choices(queries.workable_desk_list(current_user)))
 
 
 # --- Queues ---------------------------------------------------------------------------------
@@ -167,11 +145,9 @@ def _render_queue(
 ) -> str:
     """A queue page; ``desks`` are the ones the user may read (the desk links)."""
     form = QueueFilterForm(request.args)
-    people = _assignable_users([d for d in desks if can_work_desk(current_user, d.id)])
-    form.assignee.choices = options(
-        [("", _("Any")), ("me", _("Me")), ("none", _("Unassigned"))]
-        + [(str(u.id), u.name) for u in people]
-    )
+    workable = [d for d in desks if can_work_desk(current_user, d.id)]
+    people = queries.assignable_users(current_user, workable)
+    form.assignee.choices = options(display.filter_choices(people))
     try:
         filters = _filters(form)
     except ValueError:
@@ -181,39 +157,25 @@ def _render_queue(
     page = queries.queue_page(base, queries.Cursor.decode(form.after.data), size)
     now = clock.now()
     args = {k: v for k, v in request.args.items() if k not in ("after", "partial") and v}
-    view_args = request.view_args or {}
-    next_url = (
-        url_for(
-            request.endpoint or "tickets.index",
-            **view_args,
-            **args,
-            after=page.next_cursor.encode(),
-        )
-        if page.next_cursor
-        else None
+    links = display.queue_links(
+        request.endpoint or "tickets.index",
+        {**args, **(request.view_args or {})},
+        form.after.data,
+        page.next_cursor.encode() if page.next_cursor else None,
     )
-    first_url = url_for(request.endpoint or "tickets.index", **view_args, **args)
     bulk = BulkForm(next=request.full_path)
-    bulk.assignee.choices = options(
-        [("", _("no change")), ("none", _("Unassigned"))] + [(str(u.id), u.name) for u in people]
-    )
+    bulk.assignee.choices = options(display.bulk_choices(people))
     context = {
         "title": title,
         "rows": display.queue_rows(page.tickets, now, _may_work),
-        "next_url": next_url,
-        "first_url": first_url if form.after.data else None,
-        "refresh_url": url_for(
-            request.endpoint or "tickets.index",
-            **view_args,
-            **args,
-            partial=1,
-            **({"after": form.after.data} if form.after.data else {}),
-        ),
+        "next_url": links.next,
+        "first_url": links.first,
+        "refresh_url": links.refresh,
         "form": form,
         "bulk": bulk,
         "desks": desks,
         "current_desk": desk,
-        "refreshed_at": time_label(now),
+        "refreshed_at": display.time_label(now),
     }
     template = "tickets/_queue_table.html" if request.args.get("partial") else "tickets/index.html"
     return render_template(template, **context)
@@ -250,14 +212,13 @@ def bulk() -> Response:
     """Assign or change the status of the ticked tickets the user may work."""
     form = BulkForm()
     form.assignee.choices = options(
-        [("", ""), ("none", "")] + [(str(u.id), u.name) for u in _assignable_users()]
+        [("", ""), ("none", "")]
+        + [(str(u.id), u.name) for u in queries.assignable_users(current_user)]
     )
     if not form.validate_on_submit():
         abort(400)
     ids = [i for i in form.ticket_ids.data or [] if row_id(i) is not None]
-    tickets = db.session.scalars(
-        scope_tickets(select(Ticket).where(Ticket.id.in_(ids)), current_user)
-    ).all()
+    tickets = db.session.scalars(queries.tickets_by_id(ids, current_user)).all()
     workable = [t for t in tickets if can_work_desk(current_user, t.desk_id)]
     refused = [
         f"{t.number}: {_('Read only: you may not change tickets of this desk.')}"
@@ -284,214 +245,12 @@ def bulk() -> Response:
 # --- The ticket page ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AttachmentView:
-    """A file of a message as the page shows it."""
-
-    name: str
-    size: str
-    detected_type: str
-    url: str | None
-    refused_reason: str | None
-    refused_label: str = ""
-
-
-@dataclass(frozen=True)
-class RepeatView:
-    """Another copy of a message that came in (same Message-ID and content), as shown."""
-
-    at: str
-    source: str
-    raw_url: str | None  # for admins
-
-
-KIND_LABELS = {
-    Direction.INBOUND: _l("Inbound"),
-    Direction.OUTBOUND: _l("Outbound"),
-    Direction.NOTE: _l("Internal note"),
-}
-
-
-@dataclass(frozen=True)
-class MessageView:
-    """One message of the thread, ready to show."""
-
-    id: int
-    kind: str
-    kind_label: str
-    author: str
-    at: str
-    subject: str
-    text: str
-    quoted: str
-    html_url: str | None
-    html_withheld: str | None = None  # why there is no formatted version
-    attachments: list[AttachmentView] = field(default_factory=list)
-    # The sender gave an earlier, different message this Message-ID (shown with the ID).
-    reused_message_id: str | None = None
-    repeats: list[RepeatView] = field(default_factory=list)
-    # What of the mail was not kept: a summary, and the parts past the listed ones, counted.
-    not_kept: list[str] = field(default_factory=list)
-    not_listed: list[str] = field(default_factory=list)
-
-
-def _size_label(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
-def _attachment_view(item: Attachment) -> AttachmentView:
-    refused = None
-    if not item.allowed:
-        refused = i18n.reason_text(item.reason, item.detail)
-    downloadable = item.allowed and item.storage_key is not None
-    return AttachmentView(
-        name=item.filename or f"attachment-{item.id}",
-        size=_size_label(item.size),
-        detected_type=item.detected_type or item.declared_type,
-        url=url_for("tickets.attachment", attachment_id=item.id) if downloadable else None,
-        refused_reason=refused,
-        refused_label=_("Not kept") if item.reason in NOT_KEPT_REASONS else _("Refused"),
-    )
-
-
-def _repeat_view(repeat: MessageRepeat, mailbox: str | None, timezone: str) -> RepeatView:
-    if repeat.imap_uid is not None:
-        source = f"{mailbox or '—'}, UID {repeat.imap_uid}"
-    else:
-        source = f"{_('imported')} ({mailbox})" if mailbox else _("imported")
-    raw_url = None
-    if current_user.role is Role.ADMIN:
-        raw_url = url_for("admin.repeat_raw", repeat_id=repeat.id)
-    return RepeatView(time_label(repeat.received_at, timezone), source, raw_url)
-
-
-def _repeat_views(messages: Sequence[Message], timezone: str) -> dict[int, list[RepeatView]]:
-    """The copies of the thread's messages that came in again, by message id."""
-    views: dict[int, list[RepeatView]] = {}
-    if not messages:
-        return views
-    for repeat, mailbox in db.session.execute(queries.repeats([m.id for m in messages])):
-        views.setdefault(repeat.message_id, []).append(_repeat_view(repeat, mailbox, timezone))
-    return views
-
-
-def _not_kept(message: Message) -> tuple[list[str], list[str]]:
-    """What the page says of the parts of a mail the parser did not keep: a summary, and a
-    line for each reason of those past the listed ones (which have no row)."""
-    listed = sum(1 for a in message.attachments if a.reason in NOT_KEPT_REASONS)
-    counted = sorted((message.not_listed or {}).items())
-    total = listed + sum(count for _reason, count in counted)
-    summary = []
-    if message.oversized:
-        limit = _size_label(int(current_app.config["MAX_MESSAGE_BYTES"]))
-        summary.append(_("This mail was over the size limit ({limit}).").format(limit=limit))
-    if total:
-        text = _("Files not kept: {count}. Administrators can download the whole mail.")
-        summary.append(text.format(count=f"{total:,}"))
-    more = [
-        _("… and {count} more not kept: {reason}").format(
-            count=f"{count:,}", reason=i18n.reason_text(reason)
-        )
-        for reason, count in counted
-    ]
-    return summary, more
-
-
-def _message_view(
-    message: Message, timezone: str, repeats: list[RepeatView] | None = None
-) -> MessageView:
-    new, quoted = split_quoted(message.text or "")
-    if message.direction is Direction.NOTE:
-        author = message.author.name if message.author else (message.from_name or "")
-    elif message.direction is Direction.OUTBOUND:
-        author = message.author.name if message.author else (message.from_name or _("system"))
-    else:
-        author = f"{message.from_name or ''} <{message.from_address or ''}>".strip()
-    not_kept, not_listed = _not_kept(message)
-    return MessageView(
-        id=message.id,
-        kind=message.direction.value,
-        kind_label=str(KIND_LABELS[message.direction]),
-        author=author,
-        at=time_label(message.received_at, timezone),
-        subject=message.subject,
-        text=new,
-        quoted=quoted,
-        html_url=url_for("tickets.message_html", message_id=message.id) if message.html else None,
-        html_withheld=_withheld_note(message.html_withheld),
-        attachments=[_attachment_view(a) for a in message.attachments],
-        reused_message_id=message.message_id if message.message_id_reused else None,
-        repeats=repeats or [],
-        not_kept=not_kept,
-        not_listed=not_listed,
-    )
-
-
-def _withheld_note(reason: str | None) -> str | None:
-    """What the agent is told when a message's HTML part was too costly to clean and keep."""
-    if reason is None:
-        return None
-    if reason == WITHHELD_SIZE:
-        note = _(
-            "The formatted version (HTML) of this message is not shown: it is longer than "
-            "%(limit)s characters. Its text is shown above."
-        )
-        return note % {"limit": f"{HTML_MAX_CHARS:,}"}
-    if reason == WITHHELD_DEPTH:
-        note = _(
-            "The formatted version (HTML) of this message is not shown: its elements are "
-            "nested more than %(limit)s deep. Its text is shown above."
-        )
-        return note % {"limit": f"{HTML_MAX_DEPTH:,}"}
-    return _(
-        "The formatted version (HTML) of this message is not shown: its markup is malformed in "
-        "a way that would take too long to clean. Its text is shown above."
-    )
-
-
-def _sla_lines(ticket: Ticket, due: datetime | None) -> list[str]:
-    if due is None or ticket.sla_started_at is None or due < ticket.sla_started_at:
-        return []
-    from helpdesk.sla import explain_due
-
-    explanation = explain_due(calendar_for(ticket.desk), ticket.sla_started_at, due)
-    return explanation.lines(get_translations(), i18n.current_language())
-
-
-def _history(ticket: Ticket, thread: Sequence[Message]) -> list[display.HistoryLine]:
-    """The ticket's history as sentences, pointing at the messages of ``thread``."""
-    events = db.session.execute(queries.history(ticket)).all()
-    slugs = display.moved_desk_slugs(events)
-    desks = db.session.scalars(queries.desks_by_slug(slugs)).all() if slugs else []
-    names = {desk.slug: desk_name(desk) for desk in desks}
-    return display.history_lines(events, ticket.desk.timezone, thread, names)
-
-
-def _presence_notices(ticket: Ticket) -> list[str]:
-    return [
-        gettext("%(name)s is replying", name=name)
-        if activity == "replying"
-        else gettext("%(name)s is viewing", name=name)
-        for name, activity in presence.others(ticket, current_user, clock.now())
-    ]
-
-
-def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tuple[str, int]:
-    """The ticket page; forms passed in (with errors) replace the empty ones."""
-    tz, now, calendar = ticket.desk.timezone, clock.now(), calendar_for(ticket.desk)
-    state = live_sla_state(ticket, now, lambda _desk: calendar)
-    workable = can_work_desk(current_user, ticket.desk_id)
-    reply = forms.get("reply") or ReplyForm(prefix="reply", formdata=None)
-    note = forms.get("note") or NoteForm(prefix="note", formdata=None)
-    fields = forms.get("fields") or FieldsForm(prefix="fields", formdata=None, obj=ticket)
+def _ticket_forms(ticket: Ticket, given: dict[str, Any]) -> dict[str, Any]:
+    """The ticket page's forms, empty but for those ``given`` (shown again with errors)."""
     status = StatusForm(prefix="status", formdata=None, status=ticket.status.value)
-    status.status.choices = options([(s.value, _(s.value)) for s in TicketStatus])
+    status.status.choices = options(display.status_choices())
     priority = PriorityForm(prefix="priority", formdata=None, priority=ticket.priority.value)
-    priority.priority.choices = options([(p.value, _(p.value)) for p in Priority])
+    priority.priority.choices = options(display.priority_choices())
     assign = AssignForm(prefix="assign", formdata=None, assignee=str(ticket.assignee_id or ""))
     members = db.session.scalars(queries.desk_members(ticket.desk)).all()
     assign.assignee.choices = options(
@@ -499,45 +258,43 @@ def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tupl
     )
     move = MoveForm(prefix="move", formdata=None, desk=ticket.desk_id)
     move.desk.choices = _desk_choices()
-    canned = [
-        (a.id, f"[{i18n.language_name(a.language)}] {a.title}", services.expand_canned(a, ticket))
-        for a in db.session.scalars(queries.canned_answers(ticket.desk))
-    ]
+    return {
+        "reply": given.get("reply") or ReplyForm(prefix="reply", formdata=None),
+        "note": given.get("note") or NoteForm(prefix="note", formdata=None),
+        "fields": given.get("fields") or FieldsForm(prefix="fields", formdata=None, obj=ticket),
+        "status": status,
+        "priority": priority,
+        "assign": assign,
+        "move": move,
+    }
+
+
+def _presence_notices(ticket: Ticket) -> list[str]:
+    return display.presence_notices(presence.others(ticket, current_user, clock.now()))
+
+
+def _render_ticket(ticket: Ticket, status_code: int = 200, **forms: Any) -> tuple[str, int]:
+    """The ticket page; forms passed in (with errors) replace the empty ones."""
+    now, calendar = clock.now(), calendar_for(ticket.desk)
     thread = db.session.scalars(queries.thread(ticket)).unique().all()
-    repeats = _repeat_views(thread, tz)
+    repeats = db.session.execute(queries.repeats([m.id for m in thread])).all() if thread else []
+    events = db.session.execute(queries.history(ticket)).all()
+    slugs = display.moved_desk_slugs(events)
+    moved = db.session.scalars(queries.desks_by_slug(slugs)).all() if slugs else []
+    tz = ticket.desk.timezone
     context = {
         "ticket": ticket,
-        "messages": [_message_view(m, tz, repeats.get(m.id)) for m in thread],
-        "history": _history(ticket, thread),
+        "messages": display.message_views(thread, repeats, tz, current_user.role is Role.ADMIN),
+        "history": display.history_lines(events, tz, thread, moved),
         "notices": _presence_notices(ticket),
-        "workable": workable,
-        "labels": {
-            "status": _(ticket.status.value),
-            "priority": _(ticket.priority.value),
-            "channel": _(ticket.channel.value),
-            "sla_state": _(state),
-            "sla_class": f"sla-{state}",
-            "desk": desk_name(ticket.desk),
-            "assignee": ticket.assignee.name if ticket.assignee else "—",
-            "requester": f"{ticket.requester_name or ''} <{ticket.requester_email or '—'}>".strip(),
-            "created": time_label(ticket.created_at, tz),
-            "first_response_due": display.due_view(ticket.first_response_due_at, now, calendar),
-            "resolution_due": display.due_view(ticket.resolution_due_at, now, calendar),
-            "first_response_at": time_label(ticket.first_response_at, tz),
-            "missing_fields": not ticket.has_required_fields,
-        },
-        "first_response_lines": _sla_lines(ticket, ticket.first_response_due_at),
-        "resolution_lines": _sla_lines(ticket, ticket.resolution_due_at),
-        "canned": canned,
-        "forms": {
-            "reply": reply,
-            "note": note,
-            "fields": fields,
-            "status": status,
-            "priority": priority,
-            "assign": assign,
-            "move": move,
-        },
+        "workable": can_work_desk(current_user, ticket.desk_id),
+        "labels": display.ticket_labels(ticket, now, calendar),
+        "first_response_lines": display.sla_lines(ticket, ticket.first_response_due_at, calendar),
+        "resolution_lines": display.sla_lines(ticket, ticket.resolution_due_at, calendar),
+        "canned": display.canned_choices(
+            db.session.scalars(queries.canned_answers(ticket.desk)), ticket
+        ),
+        "forms": _ticket_forms(ticket, forms),
         "presence_url": url_for("tickets.heartbeat", ticket_id=ticket.id),
     }
     return render_template("tickets/show.html", **context), status_code
@@ -550,12 +307,8 @@ def show(ticket: Ticket) -> tuple[str, int]:
     return _render_ticket(ticket)
 
 
-def _uploads(files: list[Any]) -> list[Upload]:
+def _uploads(files: list[FileStorage] | None) -> list[Upload]:
     return [Upload(f.filename, f.read()) for f in files or [] if f and f.filename]
-
-
-def _refusal_errors(error: AttachmentsRefused) -> list[str]:
-    return [f"{r.filename}: {r.reason_text}" for r in error.refused]
 
 
 def _back(ticket: Ticket) -> Response:
@@ -589,10 +342,10 @@ def _post_to_thread(
         with db.session.begin_nested():
             write(form.text.data or "", _uploads(form.files.data))
     except AttachmentsRefused as error:
-        form.files.errors = _refusal_errors(error)  # type: ignore[assignment]
+        form.files.errors = [f"{r.filename}: {r.reason_text}" for r in error.refused]
         return _render_ticket(ticket, 422, **{name: form})
     except ServiceError as error:
-        form.text.errors = [str(error)]  # type: ignore[assignment]
+        form.text.errors = [str(error)]
         return _render_ticket(ticket, 422, **{name: form})
     if done:
         flash(done, "info")
@@ -678,15 +431,10 @@ def move(ticket: Ticket) -> Response:
         abort(400)
     if not _apply_or_flash(lambda: services.move_to_desk(ticket, desk, current_user, clock.now())):
         return _back(ticket)
-    if not can_work_desk(current_user, desk.id) or ticket_id_hidden(ticket):
+    visible = queries.visible_ticket_id(ticket.id, current_user)
+    if not can_work_desk(current_user, desk.id) or db.session.scalar(visible) is None:
         return redirect(url_for("tickets.index"))
     return _back(ticket)
-
-
-def ticket_id_hidden(ticket: Ticket) -> bool:
-    """Whether the user can no longer see the ticket (moved to a desk they do not read)."""
-    query = scope_tickets(select(Ticket.id).where(Ticket.id == ticket.id), current_user)
-    return db.session.scalar(query) is None
 
 
 @bp.route("/tickets/<int:ticket_id>/fields", methods=["POST"])
@@ -753,25 +501,12 @@ def search_page() -> str:
     return render_template("tickets/search.html", query=query, search_query=query, rows=rows)
 
 
-def _attachment_or_404(attachment_id: int) -> Attachment:
-    query = (
-        select(Attachment)
-        .join(Message, Message.id == Attachment.message_id)
-        .join(Ticket, Ticket.id == Message.ticket_id)
-        .where(Attachment.id == attachment_id)
-    )
-    item = db.session.scalar(scope_tickets(query, current_user))
-    if item is None:
-        abort(404)
-    return item
-
-
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int) -> Response:
     """Download an accepted file; refused files are never served here."""
-    item = _attachment_or_404(attachment_id)
-    if not item.allowed or not item.storage_key:
+    item: Attachment | None = db.session.scalar(queries.attachment(attachment_id, current_user))
+    if item is None or not item.allowed or not item.storage_key:
         abort(404)
     mimetype = (
         item.detected_type if item.detected_type in SERVED_TYPES else "application/octet-stream"
@@ -788,37 +523,15 @@ def attachment(attachment_id: int) -> Response:
     return response
 
 
-def _rewrite_cid(html: str, message: Message) -> str:
-    """Point cid: images at the accepted inline attachment; drop the others."""
-    by_cid = {
-        (a.content_id or "").strip("<>"): a.id
-        for a in message.attachments
-        if a.allowed and a.storage_key and a.content_id
-    }
-
-    def replace(match: re.Match[str]) -> str:
-        attachment_id = by_cid.get(match.group(1).strip("<>"))
-        if attachment_id is None:
-            return 'src=""'
-        return f'src="{url_for("tickets.attachment", attachment_id=attachment_id)}"'
-
-    return _CID_SRC.sub(replace, html)
-
-
 @bp.route("/messages/<int:message_id>/html")
 @login_required
 def message_html(message_id: int) -> Response:
     """A message's HTML, for a sandboxed frame: no scripts, no remote content. It was
     sanitised when the mail came in and is served as stored; only cid: sources change."""
-    query = (
-        select(Message).join(Ticket, Ticket.id == Message.ticket_id).where(Message.id == message_id)
-    )
-    message = db.session.scalar(scope_tickets(query, current_user))
+    message: Message | None = db.session.scalar(queries.message(message_id, current_user))
     if message is None or not message.html:
         abort(404)
-    body = _rewrite_cid(message.html, message)
-    page = f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
-    response = Response(page, mimetype="text/html")
+    response = Response(display.mail_html_page(message, message.html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = MAIL_HTML_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "private, no-store"

@@ -1,4 +1,4 @@
-"""The seed and user commands."""
+"""The seed, user and sla commands."""
 
 import re
 
@@ -58,3 +58,18 @@ def test_users_create_refuses_unknown_desk_and_duplicates(runner, db_session, ma
     make.user(email="dup@example.test")
     dup = runner.invoke(args=["users", "create", "dup@example.test", "--name", "D"])
     assert dup.exit_code != 0 and "already exists" in dup.output
+
+
+def test_sla_commands_show_a_desks_calendar_and_explain_a_due_time(runner, db_session, make):
+    make.desk(slug="cli-sla")
+    month = runner.invoke(args=["sla", "calendar", "cli-sla", "2026-01"])
+    assert month.exit_code == 0, month.output
+    assert "2026-01-12 Mon  closed: 成人の日 (Coming of Age Day)" in month.output
+    assert "19 business days in 2026-01 for " in month.output
+    due = runner.invoke(args=["sla", "due", "cli-sla", "2026-01-09T16:30", "60"])
+    assert due.exit_code == 0, due.output
+    assert due.output.startswith("due: 2026-01-13T09:30:00+09:00\n")  # past the long weekend
+    unknown = runner.invoke(args=["sla", "due", "nope", "2026-01-09T16:30", "60"])
+    assert unknown.exit_code != 0 and "no desk 'nope'" in unknown.output
+    sweep = runner.invoke(args=["sla", "sweep"])
+    assert sweep.exit_code == 0 and sweep.output == "near: 0, breached: 0\n"

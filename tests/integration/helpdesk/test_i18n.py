@@ -8,7 +8,7 @@ from sqlalchemy import select
 from helpdesk import i18n, outbox
 from helpdesk.models import OutboxMessage, Role
 from helpdesk.tickets.notify import send_sla_digest
-from helpdesk.tickets.sla import SweepReport
+from helpdesk.tickets.sla_clock import SweepReport
 from tests.conftest import NOW
 
 

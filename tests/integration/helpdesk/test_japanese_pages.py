@@ -37,7 +37,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.mailbox import ImapSecurity
-from helpdesk.tickets import services, sla
+from helpdesk.tickets import services, sla_clock
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from tests.support.factories import PASSWORD
 
@@ -217,7 +217,7 @@ def world(db_session, make, frozen_now):
         requester_email="school@example.ac.jp",
         language="en",
     )
-    sla.sweep()
+    sla_clock.sweep()
 
     mailbox = Mailbox(
         name="shared-box",

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from helpdesk import clock, outbox
 from helpdesk.models import AuditEvent, OutboxMessage, Priority
-from helpdesk.tickets import sla
+from helpdesk.tickets import sla_clock
 from helpdesk.tickets.services import change_status, customer_replied, start_clock
 from helpdesk.tickets.workflow import TicketStatus
 
@@ -45,7 +45,7 @@ def test_clock_starts_with_first_response_and_resolution_due(ticket):
 
 
 def test_waiting_on_the_customer_pauses_and_their_answer_resumes(ticket, frozen):
-    sla.record_response(ticket, tokyo(25, 11))  # an hour in: first response stops
+    sla_clock.record_response(ticket, tokyo(25, 11))  # an hour in: first response stops
     change_status(ticket, S.AWAITING_CUSTOMER, at=tokyo(25, 11))
     assert ticket.first_response_minutes == 60
     assert ticket.sla_due_at is None and ticket.sla_state == "paused"
@@ -62,7 +62,7 @@ def test_waiting_on_the_customer_pauses_and_their_answer_resumes(ticket, frozen)
 
 
 def test_resolving_records_business_minutes_and_stops_the_clock(ticket):
-    sla.record_response(ticket, tokyo(25, 11))
+    sla_clock.record_response(ticket, tokyo(25, 11))
     change_status(ticket, S.RESOLVED, at=tokyo(26, 12))  # Wed 10:00 -> Thu 12:00 = 420 + 180
     assert ticket.resolution_minutes == 600
     assert ticket.sla_due_at is None and ticket.sla_state == "done"
@@ -72,7 +72,7 @@ def test_resolving_records_business_minutes_and_stops_the_clock(ticket):
 
 
 def test_late_first_response_is_a_breach(ticket):
-    sla.record_response(ticket, tokyo(26, 10, 1))
+    sla_clock.record_response(ticket, tokyo(26, 10, 1))
     assert ticket.first_response_breached and ticket.first_response_minutes == 481
 
 
@@ -98,7 +98,7 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
     for item in (near, late):
         start_clock(item, item.created_at)
     frozen["now"] = tokyo(25, 9, 30)  # near: due 10:00 (30 min left); late: due 09:00
-    report = sla.sweep()
+    report = sla_clock.sweep()
     assert report.near == [near.id] and report.breached == [late.id]
     assert late.first_response_breached and late.sla_state == "breached"
     actions = db_session.scalars(
@@ -122,7 +122,7 @@ def test_sweep_marks_near_and_breached_once_and_sends_one_digest_each(db_session
     assert f"[BREACHED] {late.number}" in body and f"[DUE SOON] {near.number}" in body
     assert body.index(late.number) < body.index(near.number)
     assert f"http://127.0.0.1:5000/tickets/{late.id}\n" in body
-    again = sla.sweep()
+    again = sla_clock.sweep()
     assert again.near == [] and again.breached == []
 
 
@@ -132,7 +132,7 @@ def test_the_sweep_only_flushes_its_job_or_command_commits(db_session, make, fro
     start_clock(late, late.created_at)
     db_session.commit()
     frozen["now"] = tokyo(25, 9, 30)
-    assert sla.sweep().breached == [late.id]
+    assert sla_clock.sweep().breached == [late.id]
     db_session.rollback()  # the job's unit of work, failing after the sweep
     assert late.sla_state == "ok"
     assert db_session.scalars(select(OutboxMessage)).all() == []

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 
 from helpdesk.models import CalendarOverride
-from helpdesk.tickets.sla import calendar_for
+from helpdesk.tickets.sla_clock import calendar_for
 
 # Tuesday 1 December 2026, 10:00 in Tokyo.
 TUESDAY_10AM = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)

@@ -76,7 +76,7 @@ def test_calendar_switches_and_intake_are_saved_and_change_business_time(client,
         False,
     )
     # 3 November 2025 (Culture Day, a Monday) is now a business day for this desk.
-    from helpdesk.tickets.sla import calendar_for
+    from helpdesk.tickets.sla_clock import calendar_for
 
     assert calendar_for(desk).day_info(date(2025, 11, 3)).is_open
     assert calendar_for(desk).day_info(date(2025, 12, 30)).is_open

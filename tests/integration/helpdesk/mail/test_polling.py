@@ -20,7 +20,7 @@ from helpdesk.models import (
 from helpdesk.models.desk import AttachmentAction
 from helpdesk.models.message import Direction
 from helpdesk.stores import stores
-from helpdesk.tickets import sla
+from helpdesk.tickets import sla_clock
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from mail_ingest.poller import Checkpoint, ImapSettings, poll
 from tests.support import reused_ids, samplefiles
@@ -350,9 +350,9 @@ def test_a_new_ticket_opens_when_its_mail_arrived_not_when_it_was_polled(
         # of the target are gone than for a mail that arrived at the poll.
         assert fresh.created_at == fresh.sla_started_at == arrivals["二時間前"]
         assert stale.created_at == stale.sla_started_at == now  # too old: from the poll
-        assert sla.business_minutes(
+        assert sla_clock.business_minutes(
             fresh.desk, fresh.first_response_due_at, stale.first_response_due_at
-        ) == sla.business_minutes(fresh.desk, arrivals["二時間前"], now)
+        ) == sla_clock.business_minutes(fresh.desk, arrivals["二時間前"], now)
         # Five days late, the answer is overdue on arrival in the queue, and the
         # acknowledgement makes no promise that is already broken.
         assert late.created_at == arrivals["五日前"] and late.first_response_due_at < now
@@ -361,7 +361,7 @@ def test_a_new_ticket_opens_when_its_mail_arrived_not_when_it_was_polled(
         assert late.number in _acknowledgement(late)
         # The SLA sweep, not the poll, declares the breach: so it is audited and escalated
         # like any other.
-        report = sla.sweep(now)
+        report = sla_clock.sweep(now)
         assert late.id in report.breached and fresh.id not in report.breached
 
 

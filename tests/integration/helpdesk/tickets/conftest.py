@@ -11,7 +11,7 @@ import pytest
 from helpdesk import clock
 from helpdesk.models import Desk, Direction, Message, Role, Ticket, User
 from helpdesk.tickets.services import start_clock
-from helpdesk.tickets.sla import refresh
+from helpdesk.tickets.sla_clock import refresh
 from tests.conftest import NOW  # noqa: F401  (re-exported for the tests here)
 
 QUOTED_BODY = (

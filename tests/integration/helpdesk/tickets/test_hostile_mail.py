@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
+import helpdesk.tickets.display
 import helpdesk.tickets.views
 import mail_ingest.markup
 import mail_ingest.parse
@@ -165,7 +166,12 @@ def test_message_html_is_served_as_stored_at_ingest(
     def never(markup: str) -> str:
         raise AssertionError("the HTML was sanitised again on view")
 
-    for module in (mail_ingest.markup, mail_ingest.parse, helpdesk.tickets.views):
+    for module in (
+        mail_ingest.markup,
+        mail_ingest.parse,
+        helpdesk.tickets.views,
+        helpdesk.tickets.display,
+    ):
         monkeypatch.setattr(module, "sanitize_html", never, raising=False)
     desk = db_session.scalar(select(Desk).where(Desk.slug == "system"))
     login_as(make.user(Role.AGENT, desks=[desk]))
