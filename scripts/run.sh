@@ -30,6 +30,15 @@ fi
 
 export FLASK_APP=helpdesk
 export HELPDESK_BASE_URL="${HELPDESK_BASE_URL:-http://127.0.0.1:${HELPDESK_PORT:-5000}}"
-.venv/bin/flask db upgrade
+# Migrations print a line each; on success say how many ran, on failure show everything.
+migrated="$(.venv/bin/flask db upgrade 2>&1)" || {
+    echo "$migrated" >&2
+    echo "the database could not be brought up to date; the output above says why" >&2
+    exit 1
+}
+applied="$(grep -c "Running upgrade" <<<"$migrated" || true)"
+if [ "$applied" != 0 ]; then
+    echo "database brought up to date ($applied migrations applied)"
+fi
 .venv/bin/flask seed
 exec .venv/bin/flask serve --host 127.0.0.1 --port "${HELPDESK_PORT:-5000}"
