@@ -48,7 +48,6 @@ from functools import cache
 from typing import TypeGuard, cast
 from urllib.parse import unquote
 
-from mail_ingest import mimetree
 from mail_ingest.filenames import shown_name
 from mail_ingest.markup import (
     HTML_MAX_CHARS,
@@ -1253,7 +1252,7 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
     source = raw[:cut]
     if oversized:
         problems.append(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
-    msg = mimetree.message_from_bytes(source)
+    msg = email.message_from_bytes(source, policy=compat32)
     headers = _Headers(msg, problems)
     state = _Walk(problems=problems, omit_content=oversized)
     state.report_type = _report_type(msg)
