@@ -1,4 +1,4 @@
-"""Benchmark the content digest (mail_ingest.parse.content_digest) against the parse it is part of.
+"""Benchmark the content digest (mail_ingest.digest.content_digest) against the parse it is part of.
 
     .venv/bin/python -m bench.content_digest [--n 1500] [--rounds 7]
 
@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mail_ingest.parse import content_digest, parse_message  # noqa: E402
+from mail_ingest.digest import content_digest  # noqa: E402
+from mail_ingest.parse import parse_message  # noqa: E402
 from tests.support.mailsamples import generate_enquiry  # noqa: E402
 
 

@@ -21,6 +21,7 @@ import html
 import re
 from collections.abc import Callable, Generator, Iterator
 from functools import cache
+from urllib.parse import unquote
 
 import nh3
 
@@ -469,6 +470,11 @@ def html_to_text(markup: str) -> str:
             parts.append(re.sub(r"\s+", " ", html.unescape(text)))
     lines = (line.strip() for line in "".join(parts).splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def shown_content_ids(markup: str) -> set[str]:
+    """The Content-IDs of the parts the HTML shows by ``cid:`` (its inline images)."""
+    return {unquote(c).strip("<>") for c in re.findall(r"(?i)cid:([^\"'\s>)]+)", markup)}
 
 
 # --------------------------------------------------------------------------------------------

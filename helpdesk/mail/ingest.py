@@ -9,7 +9,7 @@ the batch is caught and a reply later in the batch threads onto a ticket opened 
 
 A message is a duplicate when its very bytes are stored already, or when its mailbox holds a
 message with the same Message-ID that says the same thing (its content digest, see
-``mail_ingest.parse.content_digest``): a second delivery of it, whose relays added other
+``mail_ingest.digest.content_digest``): a second delivery of it, whose relays added other
 headers. Such a copy is recorded against the message it repeats (``MessageRepeat``) and nothing
 else is made of it. The same Message-ID with other content is a new message that reuses the ID:
 it is stored as any other, flagged ``message_id_reused``. A message without a Message-ID is

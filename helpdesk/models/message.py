@@ -31,7 +31,7 @@ class Message(db.Model):
 
     An inbound message is the same message as another when it came to the same mailbox with the
     same Message-ID and says the same thing (``content_sha256``, see
-    ``mail_ingest.parse.content_digest``): the constraint keeps two processes from both
+    ``mail_ingest.digest.content_digest``): the constraint keeps two processes from both
     storing it. A sender may give two different messages one Message-ID: both are kept, and the
     later is flagged ``message_id_reused``.
     """

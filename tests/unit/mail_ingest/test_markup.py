@@ -10,6 +10,7 @@ from mail_ingest.markup import (
     WITHHELD_SIZE,
     html_to_text,
     sanitize_html,
+    shown_content_ids,
     withheld_reason,
 )
 
@@ -105,6 +106,11 @@ def test_real_mail_shapes_are_cleaned(markup: str) -> None:
     assert withheld_reason(markup) is None
 
 
+def test_html_to_text_renders_blocks_and_lists() -> None:
+    html = "<h1>Title</h1><p>One&amp;two</p><ul><li>a</li><li>b</li></ul>x<br>y"
+    assert html_to_text(html) == "Title\n\nOne&two\n\n- a\n- b\nx\ny"
+
+
 def test_html_to_text_reads_what_htmlparser_took_quadratic_time_over() -> None:
     # Python's HTMLParser took 27 s for 200 KB of "<a"; the tokenizer is linear, and drops a
     # comment or tag left open at the end, as HTML5 does.
@@ -127,3 +133,8 @@ def test_withheld_html_still_has_its_text() -> None:
 def test_sanitize_html_is_unchanged_for_ordinary_mail() -> None:
     cleaned = sanitize_html('<p onclick="x()">Hi <b>desk</b><img src="cid:a@b"><script>x</script>')
     assert cleaned == '<p>Hi <b>desk</b><img src="cid:a@b"></p>'
+
+
+def test_shown_content_ids_are_those_of_cid_sources() -> None:
+    html = '<img src="cid:shot1@example.vn"><img src=\'CID:%3Clogo@x%3E\'><a href="cid:a@b">a</a>'
+    assert shown_content_ids(html) == {"shot1@example.vn", "logo@x", "a@b"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from helpdesk import outbox
 from helpdesk.models import Attachment, Direction, Message, OutboxMessage
 from helpdesk.stores import stores
-from mail_ingest.parse import sanitize_html
+from mail_ingest.markup import sanitize_html
 
 
 @pytest.fixture
