@@ -352,7 +352,6 @@ class IngestBatch:
         """Hand back unused ticket numbers and, on SQLite, write the batch's new rows with Core
         (helpdesk.mail.rowwriter); otherwise the caller's flush or commit writes them, a few
         statements a table once every row has its defaults."""
-        stores().sync_in_background()  # every object of the batch is written by now
         self.numbers.give_back()
         if db.session.get_bind().dialect.name == "sqlite":
             write_new_rows(number_new_rows())
@@ -375,9 +374,7 @@ class IngestBatch:
         parsed = analysis.parsed
         if parsed.sha256 in self.stored_bytes:
             return Outcome("duplicate")  # these very bytes: read again, or imported again
-        if self.raw_stored:
-            stores().raw.note_written(parsed.sha256)
-        else:
+        if not self.raw_stored:  # by the analysis workers, on disk already
             stores().raw.put(raw, sync=False, key=parsed.sha256)
         self.stored_bytes.add(parsed.sha256)
         if not parsed.ok:
@@ -745,7 +742,6 @@ def _attachment_row(item: JudgedAttachment, stored: frozenset[str]) -> Attachmen
     key = None
     if part.sha256 in stored and verdict.allowed:
         key = part.sha256
-        stores().attachments.note_written(key)
     elif part.sha256 in stored:  # a desk's list changed since the poll began: rare
         content = stores().attachments.get(part.sha256)
         key = stores().quarantine.put(content, sync=False, key=part.sha256)
