@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk import audit, clock
+from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import IngestBatch, Outcome, UnreadableMessage, ingest_raw
 from helpdesk.models import IngestFailure, Mailbox
@@ -138,7 +138,7 @@ def store_batch(
     transaction); ``arrived`` when the server received each message, by UID."""
     arrived = arrived or {}
     try:
-        with db.session.begin_nested(), audit.collecting():
+        with db.session.begin_nested():
             return _ingest_batch(messages, mailbox, prepared, arrived)
     except Exception as exc:  # noqa: BLE001 - the slow path isolates the message at fault
         log.warning(
