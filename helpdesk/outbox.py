@@ -109,6 +109,9 @@ def enqueue(
     message_id = make_msgid(domain=domain_of(mail.sender))
     raw = _render(mail, message_id, at) if mail.attachments else None
     bare_id = message_id.strip("<>")
+    # Every column an inbound message sets, set here too: the flush writes a run of rows in
+    # one statement only while they name the same columns (acknowledgements alternate with
+    # the enquiries they answer).
     row = Message(
         ticket=ticket,
         direction=Direction.OUTBOUND,
@@ -118,9 +121,13 @@ def enqueue(
         from_address=mail.sender,
         from_name=mail.sender_name or None,
         to=[mail.recipient],
+        cc=[],
         subject=mail.subject,
         text=mail.text,
+        message_id_reused=False,
         auto_generated=mail.automatic,
+        refused=False,
+        oversized=False,
         received_at=at,
         created_at=at,
     )

@@ -1,9 +1,13 @@
 """Content-addressed file store for raw messages and attachments.
 
 An object is kept under ``root/ab/cd/<sha256>`` where ``abcd`` are the first four hex digits of
-its SHA-256. Writes go to a temporary file in the target folder, are fsynced and then renamed
-into place, so a reader never sees a partial object and a crash leaves at most a ``.tmp-*`` file
+its SHA-256. Writes go to a temporary file in the target folder and are then renamed into
+place, so a reader never sees a partial object and a crash leaves at most a ``.tmp-*`` file
 behind. Putting the same bytes twice is a no-op, which makes retries after a crash safe.
+
+An object is on disk once the file and the folder that names it are fsynced (and the folder
+above a newly made folder): at once with ``put(sync=True)``, or for a whole batch at ``sync()``,
+which the helpdesk runs before it commits rows that name the objects.
 
 The helpdesk keeps three separate stores (see ``Stores``): ``raw`` for whole messages as
 received, ``attachments`` for files agents may download, and ``quarantine`` for refused files,
@@ -13,17 +17,15 @@ which are never served.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import hashlib
 import itertools
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,33 +51,6 @@ def _check(key: str) -> str:
     return key
 
 
-def _load_syncfs() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    try:
-        syncfs: Callable[[int], int] = ctypes.CDLL(name, use_errno=True).syncfs
-    except (OSError, AttributeError):
-        return None
-    return syncfs
-
-
-_SYNCFS = _load_syncfs()
-
-
-def sync_filesystem(folder: Path) -> None:
-    """Flush the filesystem that holds ``folder`` to disk: Linux's syncfs, which leaves other
-    filesystems (the database's, say) alone; elsewhere ``os.sync``, which flushes them all."""
-    if _SYNCFS is None:
-        os.sync()
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        if _SYNCFS(fd) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"syncfs({folder}): {os.strerror(err)}")
-    finally:
-        os.close(fd)
-
-
 def _create_temporary(folder: str) -> tuple[str, int]:
     """A new file in ``folder`` named by process id and a count (cheaper than random names);
     a name left by a crashed process that had the same id is stepped over."""
@@ -87,12 +62,26 @@ def _create_temporary(folder: str) -> tuple[str, int]:
             continue
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+_SYNC_THREADS = 4  # fsyncs in flight at once: the filesystem commits them together
+
+
+def _fsync(path: str) -> None:
+    """Flush the file or folder ``path`` to disk; one removed since needs nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_all(paths: Iterable[str]) -> None:
+    """Flush every file and folder of ``paths`` to disk, a few at a time."""
+    with ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="store-fsync") as pool:
+        for _done in pool.map(_fsync, paths):
+            pass
 
 
 class RawStore:
@@ -101,7 +90,9 @@ class RawStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._root = str(self.root)
-        self._unsynced: set[str] = set()  # paths of objects written but not flushed
+        # Files and folders written with sync=False whose flush waits for sync(), in order.
+        self._unsynced: dict[str, None] = {}
+        self._lock = threading.Lock()  # stores are shared by a web app's threads
         self._folders: set[str] = set()  # made (or found) by this process: no mkdir each put
 
     def path(self, key: str) -> Path:
@@ -122,11 +113,11 @@ class RawStore:
 
         With ``sync=False`` the file is written and renamed into place but its flush to disk
         is left to ``sync()``, which a caller runs once before committing rows that refer to
-        a whole batch of objects (one flush instead of two fsyncs an object). ``key`` is
-        ``key_for(data)`` when the caller has worked it out already (it is not checked
-        against the data: a wrong key files the bytes under the wrong name).
+        a whole batch of objects. ``key`` is ``key_for(data)`` when the caller has worked it
+        out already (it is not checked against the data: a wrong key files the bytes under
+        the wrong name).
         """
-        key, folder, target = self._place(data, key)
+        key, folder, target = self._place(data, key, sync)
         try:
             if os.stat(target).st_size == len(data):
                 return key
@@ -135,7 +126,8 @@ class RawStore:
         try:
             self._write_atomically(folder, target, data, sync)
         except FileNotFoundError:  # the folder was removed behind our back
-            os.makedirs(folder, exist_ok=True)
+            self._folders.discard(folder)
+            self._make_folder(folder, sync)
             self._write_atomically(folder, target, data, sync)
         logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
         return key
@@ -147,32 +139,50 @@ class RawStore:
         no second copy on disk and no new inode (creating one is the costly part of a put).
         Where that cannot be (another filesystem, or ``source`` lacks it) it is a ``put``.
         ``key`` as for ``put``."""
-        key, folder, target = self._place(data, key)
+        key, folder, target = self._place(data, key, sync)
         try:
             os.link(f"{source._folder(key)}/{key}", target)
         except FileExistsError:
             return key
         except OSError:  # not in source, or a filesystem that cannot link across these
             return self.put(data, sync=sync, key=key)
-        self._settle(folder, target, sync)
+        self._settle([target, folder], sync)
         return key
 
-    def _place(self, data: bytes, key: str | None) -> tuple[str, str, str]:
+    def _place(self, data: bytes, key: str | None, sync: bool) -> tuple[str, str, str]:
         """The key of ``data`` (``key`` checked, else worked out), its folder (made once a
         process) and its path, as strings."""
         key = key_for(data) if key is None else _check(key)  # hex digits: safe in a path
         folder = self._folder(key)
         if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
+            self._make_folder(folder, sync)
             self._folders.add(folder)
         return key, folder, f"{folder}/{key}"
 
-    def _settle(self, folder: str, target: str, sync: bool) -> None:
-        """A new name in ``folder``: flushed now with ``sync``, else left to ``sync()``."""
+    def _make_folder(self, folder: str, sync: bool) -> None:
+        """Make ``folder`` and the folders it lacks above it; the folder above each one made
+        names a new entry, to flush as ``sync`` says."""
+        parent = os.path.dirname(folder)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            return
+        except FileNotFoundError:
+            self._make_folder(parent, sync)
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                return
+        self._settle([parent], sync)
+
+    def _settle(self, paths: list[str], sync: bool) -> None:
+        """New entries (and data) in ``paths``: flushed now with ``sync``, else by sync()."""
         if sync:
-            _fsync_dir(Path(folder))
+            for path in paths:
+                _fsync(path)
         else:
-            self._unsynced.add(target)
+            with self._lock:
+                self._unsynced.update(dict.fromkeys(paths))
 
     def _write_atomically(self, folder: str, target: str, data: bytes, sync: bool) -> None:
         tmp, fd = _create_temporary(folder)
@@ -191,36 +201,26 @@ class RawStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        self._settle(folder, target, sync)
-
-    def note_written(self, key: str) -> None:
-        """Count object ``key``, written by another process with ``sync=False``, as this
-        store's to flush at the next ``sync()``."""
-        self._unsynced.add(f"{self._folder(_check(key))}/{key}")
+        self._settle([folder] if sync else [target, folder], sync)
 
     @property
     def pending(self) -> int:
-        """How many objects are written but not yet flushed to disk."""
+        """How many files and folders are written but not yet flushed to disk."""
         return len(self._unsynced)
 
     def sync(self) -> None:
-        """Flush every object written with ``sync=False`` (and its folder entry) to disk."""
-        taken = self.take_pending()
-        if taken:
-            try:
-                sync_filesystem(self.root)
-            except BaseException:
-                self.give_back_pending(taken)
-                raise
-
-    def take_pending(self) -> set[str]:
-        """The objects written but not flushed, now the caller's to flush."""
-        taken, self._unsynced = self._unsynced, set()
-        return taken
-
-    def give_back_pending(self, paths: set[str]) -> None:
-        """Objects a failed flush took: flushed at the next ``sync()``."""
-        self._unsynced |= paths
+        """Flush every object written with ``sync=False`` (and its folder entry) to disk; if
+        that fails, the next ``sync()`` tries them again."""
+        with self._lock:
+            taken, self._unsynced = self._unsynced, {}
+        if not taken:
+            return
+        try:
+            fsync_all(taken)
+        except BaseException:
+            with self._lock:
+                self._unsynced = taken | self._unsynced
+            raise
 
     def get(self, key: str) -> bytes:
         """The bytes of object ``key``; FileNotFoundError when it is not stored."""
@@ -258,41 +258,6 @@ class RawStore:
                 yield path.name
 
 
-class _Disk:
-    """One thread that flushes the stores in the order asked, so the caller goes on (writing
-    its rows, say) meanwhile. Each calling thread waits only for the work it handed over, and
-    sees only its errors: a web request's commit does not wait on a poll's flush."""
-
-    def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._mine = threading.local()  # .work: this thread's unfinished futures
-
-    def submit(self, fn: Callable[[], object]) -> None:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="store-disk")
-            future = self._executor.submit(fn)
-        self._work().append(future)
-
-    def wait(self) -> None:
-        """Wait for everything this thread handed over; raise the first error, if any."""
-        work = self._work()
-        if not work:
-            return
-        self._mine.work = []
-        errors = [future.exception() for future in work]
-        first = next((error for error in errors if error is not None), None)
-        if first is not None:
-            raise first
-
-    def _work(self) -> list[Future[object]]:
-        work: list[Future[object]] | None = getattr(self._mine, "work", None)
-        if work is None:
-            work = self._mine.work = []
-        return work
-
-
 @dataclass(frozen=True)
 class Stores:
     """The three stores of one installation, each under its own folder."""
@@ -301,39 +266,10 @@ class Stores:
     attachments: RawStore
     quarantine: RawStore
 
-    # The thread sync_in_background flushes in (a field: the class is frozen).
-    _disk: _Disk = field(default_factory=_Disk, repr=False, compare=False)
-
     def sync(self) -> None:
-        """Wait for the flushes this thread started in the background, then flush what any of
-        the three stores wrote without syncing since: one syncfs for each filesystem they are
-        on (usually one for all three). A failed background flush's error is raised here."""
-        self._disk.wait()
-        self._flush()
-
-    def sync_in_background(self) -> None:
-        """Flush, in the disk thread, what has been written so far, so the disk works while
-        the caller goes on (writing its rows, say); ``sync`` waits for it."""
-        self._disk.submit(self._flush)
-
-    def _flush(self) -> None:
-        """syncfs of the stores with unflushed objects; the objects are taken first (a put
-        finishing meanwhile stays pending) and given back if the flush fails."""
-        taken = [(store, store.take_pending()) for store in self._pending()]
-        try:
-            for root in self._roots([store for store, _paths in taken]):
-                sync_filesystem(root)
-        except BaseException:
-            for store, paths in taken:
-                store.give_back_pending(paths)
-            raise
-
-    def _pending(self) -> list[RawStore]:
-        return [store for store in (self.raw, self.attachments, self.quarantine) if store.pending]
-
-    @staticmethod
-    def _roots(stores: list[RawStore]) -> list[Path]:
-        return list({os.stat(store.root).st_dev: store.root for store in stores}.values())
+        """Flush what any of the three stores wrote without syncing to disk."""
+        for store in (self.raw, self.attachments, self.quarantine):
+            store.sync()
 
     @classmethod
     def under(cls, root: Path) -> Stores:

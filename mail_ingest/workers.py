@@ -59,8 +59,8 @@ class AnalysisSettings:
 def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Analysis]:
     """Analyse each raw message; never raises on bad input (``analyse`` keeps the error).
     With ``settings.raw_store`` each message's bytes are put in that store too, under the
-    digest the parse worked out (not flushed to disk: the caller syncs the store before it
-    commits rows that name them)."""
+    digest the parse worked out, and flushed to disk before this returns: the caller commits
+    rows that name them once it has the analyses."""
     analyses = [
         analyse(
             raw,
@@ -76,16 +76,18 @@ def analyse_batch(raws: Sequence[bytes], settings: AnalysisSettings) -> list[Ana
         store = _raw_store(settings.raw_store)
         for raw, analysis in zip(raws, analyses, strict=True):
             store.put(raw, sync=False, key=analysis.parsed.sha256)
+        store.sync()
     if settings.attachment_store is not None:
         store = _raw_store(settings.attachment_store)
         forbidden = settings.forbidden_anywhere
         analyses = [_store_attachments(store, analysis, forbidden) for analysis in analyses]
+        store.sync()
     return analyses
 
 
 def _store_attachments(store: RawStore, analysis: Analysis, forbidden: frozenset[str]) -> Analysis:
-    """Put the attachments no desk refuses in ``store`` (not flushed); the analysis names them
-    and comes back without their content, which the poller does not need to be sent again.
+    """Put the attachments no desk refuses in ``store`` (the caller syncs it); the analysis
+    names them and comes back without their content, which the poller need not be sent again.
     Refusing is monotonic in the forbidden extensions, so what the union allows, every desk's
     own list allows too; the poller decides the rest with the desk it chose."""
     stored = set()

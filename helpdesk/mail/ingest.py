@@ -19,9 +19,9 @@ store.
 Messages are analysed (parsed, routed, their attachments inspected) before the transaction
 that stores them begins, usually in worker processes (``mail_ingest.workers``): on SQLite
 every transaction holds the write lock, which no parse should keep for its length.
-Rows are flushed when the ticket services need ids; at the end of a batch, on SQLite, the new
-rows are written with Core (``helpdesk.mail.rowwriter``), elsewhere by the caller's flush or
-commit. Nothing here commits. The raw bytes are in the raw store before any row names them.
+Rows are flushed when the ticket services need ids, and the batch's new rows by the caller's
+flush or commit. Nothing here commits. The raw bytes are in the raw store before any row names
+them.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from sqlalchemy.orm import selectinload
 from helpdesk import audit, clock, outbox
 from helpdesk.extensions import db
 from helpdesk.mail.replies import acknowledgement_context, queue_reply, refused_files
-from helpdesk.mail.rowwriter import fill_in_new_rows, number_new_rows, write_new_rows
 from helpdesk.models import (
     Attachment,
     Channel,
@@ -115,16 +114,15 @@ def ingest_raw(
     header stands in for that. ``replies=False`` sends no automatic reply (mail moved from
     another system was answered there)."""
     at = at or clock.now()
-    with audit.collecting():
-        batch = IngestBatch(mailbox)
-        batch.replies_allowed = replies
-        if analysis is None:
-            analysis = batch.analyse(raw)
-        if arrived is None and dated_by_header:
-            arrived = analysis.parsed.date  # ignored below when missing or in the future
-        batch.prefetch([analysis], at)
-        outcome = batch.ingest(raw, analysis, uid, at, arrived=arrived)
-        batch.finish()
+    batch = IngestBatch(mailbox)
+    batch.replies_allowed = replies
+    if analysis is None:
+        analysis = batch.analyse(raw)
+    if arrived is None and dated_by_header:
+        arrived = analysis.parsed.date  # ignored below when missing or in the future
+    batch.prefetch([analysis], at)
+    outcome = batch.ingest(raw, analysis, uid, at, arrived=arrived)
+    batch.finish()
     db.session.flush()
     return outcome
 
@@ -349,15 +347,8 @@ class IngestBatch:
                     self.stored_threads[message_id] = (row_id, ticket_id)
 
     def finish(self) -> None:
-        """Hand back unused ticket numbers and, on SQLite, write the batch's new rows with Core
-        (helpdesk.mail.rowwriter); otherwise the caller's flush or commit writes them, a few
-        statements a table once every row has its defaults."""
-        stores().sync_in_background()  # every object of the batch is written by now
+        """Hand back unused ticket numbers; the caller's flush or commit writes the rows."""
         self.numbers.give_back()
-        if db.session.get_bind().dialect.name == "sqlite":
-            write_new_rows(number_new_rows())
-        else:
-            fill_in_new_rows()
 
     def ingest(
         self,
@@ -375,9 +366,7 @@ class IngestBatch:
         parsed = analysis.parsed
         if parsed.sha256 in self.stored_bytes:
             return Outcome("duplicate")  # these very bytes: read again, or imported again
-        if self.raw_stored:
-            stores().raw.note_written(parsed.sha256)
-        else:
+        if not self.raw_stored:  # by the analysis workers, on disk already
             stores().raw.put(raw, sync=False, key=parsed.sha256)
         self.stored_bytes.add(parsed.sha256)
         if not parsed.ok:
@@ -640,6 +629,7 @@ class IngestBatch:
             message_id_reused=bool(same_id),
             imap_uid=uid,
             auto_generated=not analysis.may_auto_reply and analysis.no_reply_reason != "",
+            refused=False,  # every column set, as on a reply: the flush writes both at once
             oversized=parsed.oversized,
             not_listed=dict(parsed.not_listed) or None,
             received_at=received,
@@ -745,7 +735,6 @@ def _attachment_row(item: JudgedAttachment, stored: frozenset[str]) -> Attachmen
     key = None
     if part.sha256 in stored and verdict.allowed:
         key = part.sha256
-        stores().attachments.note_written(key)
     elif part.sha256 in stored:  # a desk's list changed since the poll began: rare
         content = stores().attachments.get(part.sha256)
         key = stores().quarantine.put(content, sync=False, key=part.sha256)

@@ -9,13 +9,10 @@ web app or the scheduler.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import os
-import threading
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -23,7 +20,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk import audit, clock
+from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import IngestBatch, Outcome, UnreadableMessage, ingest_raw
 from helpdesk.models import IngestFailure, Mailbox
@@ -138,7 +135,7 @@ def store_batch(
     transaction); ``arrived`` when the server received each message, by UID."""
     arrived = arrived or {}
     try:
-        with db.session.begin_nested(), audit.collecting():
+        with db.session.begin_nested():
             return _ingest_batch(messages, mailbox, prepared, arrived)
     except Exception as exc:  # noqa: BLE001 - the slow path isolates the message at fault
         log.warning(
@@ -298,8 +295,7 @@ def poll_mailbox(mailbox: Mailbox, progress: Progress | None = None) -> PollRepo
     result, error = None, None
     try:
         sink = DatabaseSink(mailbox, on_commit=lock.heartbeat)
-        with fewer_collections():
-            result = poll(imap_settings(mailbox), sink, progress)
+        result = poll(imap_settings(mailbox), sink, progress)
     except Exception as exc:  # noqa: BLE001 - recorded on the mailbox, retried with backoff
         error = f"{type(exc).__name__}: {exc}"
         log.warning("polling %s failed: %s", name, error)
@@ -308,36 +304,6 @@ def poll_mailbox(mailbox: Mailbox, progress: Progress | None = None) -> PollRepo
         lock.release()
     _record_poll(db.session.get(Mailbox, mailbox_id), clock.now(), error)
     return PollReport(name, ok=error is None, result=result, error=error)
-
-
-_GC_FIRST_GENERATION = 20_000  # allocations between collections of the youngest objects
-_gc_lock = threading.Lock()
-_gc_polls = 0
-_gc_saved: tuple[int, ...] = ()
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect reference cycles less often while polling.
-
-    A batch makes tens of thousands of short-lived objects (rows, their state, parsed mail);
-    with Python's default of a collection every 700 allocations, the collector took about a
-    tenth of the poller's time. Polls in several threads share the raised threshold; the last
-    to finish puts the old one back.
-    """
-    global _gc_polls, _gc_saved  # noqa: PLW0603 - one setting for the whole process
-    with _gc_lock:
-        if _gc_polls == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(max(_GC_FIRST_GENERATION, _gc_saved[0]), *_gc_saved[1:])
-        _gc_polls += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_polls -= 1
-            if _gc_polls == 0:
-                gc.set_threshold(*_gc_saved)
 
 
 def _record_poll(mailbox: Mailbox | None, now: datetime, error: str | None) -> None:

@@ -1,8 +1,7 @@
-"""Audit events recorded as objects, or as plain rows inside a ``collecting`` block."""
+"""Audit events are ordinary rows of the session: written with the change, readable back."""
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from helpdesk import audit
@@ -21,45 +20,34 @@ def _events(db_session):
     return [tuple(row) for row in rows]
 
 
-def test_collected_events_are_written_in_order_naming_tickets_made_in_the_block(db_session, make):
+def test_events_are_written_in_order_naming_tickets_not_flushed_yet(db_session, make):
     desk = make.desk()
     existing = make.ticket(desk)
-    with audit.collecting() as rows:
-        fresh = Ticket(number="HD-2026-900001", desk=desk, subject="new", created_at=AT)
-        db_session.add(fresh)  # no key yet: writing the rows flushes it first
+    fresh = Ticket(number="HD-2026-900001", desk=desk, subject="new", created_at=AT)
+    db_session.add(fresh)
+    with db_session.no_autoflush:
         audit.record("first", fresh, None, AT, n=1)
         audit.record("second", existing, None, AT, n=2)
         audit.record("third", None, None, AT)
-        assert len(rows) == 3
-        with db_session.no_autoflush:
-            assert _events(db_session) == []  # kept as rows until the block ends
-        assert fresh.id is None
-    assert fresh.id is not None
-    assert _events(db_session) == [
+    assert fresh.id is None
+    assert _events(db_session) == [  # the query's autoflush writes the ticket first
         ("first", fresh.id, {"n": 1}, AT),
         ("second", existing.id, {"n": 2}, AT),
         ("third", None, {}, AT),
     ]
 
 
-def test_a_block_that_raises_writes_nothing_and_recording_goes_back_to_the_session(
-    db_session, make
-):
+def test_an_event_reads_back_in_the_same_session(db_session, make):
     ticket = make.ticket(make.desk())
-    with pytest.raises(RuntimeError), audit.collecting():
-        audit.record("undone", ticket, None, AT)
-        raise RuntimeError("the batch failed")
+    audit.record("looked.at", ticket, None, AT, why="a test")
+    (event,) = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "looked.at"))
+    assert event.ticket is ticket and event.detail == {"why": "a test"}
+
+
+def test_a_savepoint_rolled_back_takes_its_events_with_it(db_session, make):
+    ticket = make.ticket(make.desk())
+    savepoint = db_session.begin_nested()
+    audit.record("undone", ticket, None, AT)
+    savepoint.rollback()
     audit.record("after", ticket, None, AT)
-    db_session.flush()
     assert [event[0] for event in _events(db_session)] == ["after"]
-
-
-def test_a_nested_block_writes_its_own_rows_and_gives_the_outer_its_own_back(db_session, make):
-    ticket = make.ticket(make.desk())
-    with audit.collecting() as outer:
-        audit.record("outer", ticket, None, AT)
-        with audit.collecting():
-            audit.record("inner", ticket, None, AT)
-        audit.record("outer again", ticket, None, AT)
-        assert len(outer) == 2
-    assert [event[0] for event in _events(db_session)] == ["inner", "outer", "outer again"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -126,34 +125,102 @@ def test_keys_lists_only_objects(store: RawStore) -> None:
     assert list(RawStore(store.root / "nothing-here").keys()) == []
 
 
-def test_stores_sync_flushes_their_filesystem_once(tmp_path, monkeypatch):
-    """One flush of the filesystem covers all three stores; nothing is left pending."""
-    stores = Stores.under(tmp_path)
-    stores.raw.put(b"raw message", sync=False)
-    stores.quarantine.put(b"refused file", sync=False)
-    calls = []
-    monkeypatch.setattr(rawstore, "sync_filesystem", calls.append)
-    stores.sync()
-    assert calls in ([stores.raw.root], [stores.quarantine.root])  # same filesystem: one call
-    assert stores.raw.pending == stores.attachments.pending == stores.quarantine.pending == 0
-    stores.sync()
-    assert len(calls) == 1
+@pytest.fixture
+def fsynced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The inodes of the files and folders fsynced from now on."""
+    inodes: list[int] = []
+    fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        inodes.append(os.fstat(fd).st_ino)
+        fsync(fd)
+
+    monkeypatch.setattr(rawstore.os, "fsync", recording)
+    return inodes
 
 
-@pytest.mark.skipif(rawstore._SYNCFS is None, reason="no syncfs in this C library")
-def test_sync_uses_syncfs_not_a_system_wide_flush(store, monkeypatch):
-    """On Linux only the store's filesystem is flushed: os.sync (every disk) is not called."""
-    monkeypatch.setattr(rawstore.os, "sync", lambda: pytest.fail("os.sync called"))
-    store.put(b"some bytes", sync=False)
+def _inodes(*paths: Path) -> set[int]:
+    return {path.stat().st_ino for path in paths}
+
+
+def test_sync_flushes_the_object_its_folder_and_the_folders_made_for_it(
+    store: RawStore, fsynced: list[int]
+) -> None:
+    key = store.put(b"a message", sync=False)
+    assert fsynced == [] and store.pending
+    store.sync()
+    path = store.path(key)
+    # The file, the folder naming it, and the folder above each folder made: ab/cd is new in
+    # ab, ab in the root, and the root in its parent.
+    made = [path.parent.parent, store.root, store.root.parent]
+    assert sorted(fsynced) == sorted(_inodes(path, path.parent, *made))
+    assert store.pending == 0
+    store.sync()
+    assert len(fsynced) == 5  # nothing left to flush
+
+
+def test_a_put_into_a_folder_that_exists_flushes_the_file_and_that_folder(
+    store: RawStore, fsynced: list[int]
+) -> None:
+    key = store.put(b"first")
+    store.delete(key)
+    fsynced.clear()
+    again = RawStore(store.root)  # another process: it finds the folder
+    again.put(b"first", sync=False)
+    again.sync()
+    assert sorted(fsynced) == sorted(_inodes(again.path(key), again.path(key).parent))
+
+
+def test_put_with_sync_flushes_before_it_returns(store: RawStore, fsynced: list[int]) -> None:
+    key = store.put(b"a failure kept for an admin")
+    path = store.path(key)
+    assert set(fsynced) == _inodes(
+        path, path.parent, path.parent.parent, store.root, store.root.parent
+    )
+    assert store.pending == 0
+
+
+def test_an_object_already_stored_needs_no_flush(store: RawStore, fsynced: list[int]) -> None:
+    store.put(b"same", sync=False)
+    store.sync()
+    fsynced.clear()
+    store.put(b"same", sync=False)
+    store.sync()
+    assert fsynced == []
+
+
+def test_a_failed_sync_keeps_its_objects_for_the_next(
+    store: RawStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.put(b"a message", sync=False)
+    pending = store.pending
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(rawstore.os, "fsync", broken)
+    with pytest.raises(OSError, match="Input/output"):
+        store.sync()
+    assert store.pending == pending
+    monkeypatch.undo()
     store.sync()
     assert store.pending == 0
-    assert rawstore.sync_filesystem(store.root) is None
 
 
-def test_syncfs_failure_is_an_error_naming_the_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(rawstore, "_SYNCFS", lambda fd: -1)
-    with pytest.raises(OSError, match=str(tmp_path)):
-        rawstore.sync_filesystem(tmp_path)
+def test_an_object_removed_before_the_sync_is_skipped(store: RawStore) -> None:
+    key = store.put(b"refused, then deleted", sync=False)
+    store.delete(key)
+    store.sync()
+    assert store.pending == 0
+
+
+def test_stores_sync_flushes_all_three(tmp_path: Path, fsynced: list[int]) -> None:
+    stores = Stores.under(tmp_path)
+    raw = stores.raw.put(b"raw message", sync=False)
+    refused = stores.quarantine.put(b"refused file", sync=False)
+    stores.sync()
+    assert _inodes(stores.raw.path(raw), stores.quarantine.path(refused)) <= set(fsynced)
+    assert stores.raw.pending == stores.attachments.pending == stores.quarantine.pending == 0
 
 
 def test_a_temporary_name_left_by_a_crash_is_stepped_over(tmp_path, monkeypatch):
@@ -168,59 +235,6 @@ def test_a_temporary_name_left_by_a_crash_is_stepped_over(tmp_path, monkeypatch)
     assert store.get(key) == data
     assert (folder / f".tmp-{os.getpid()}-0").read_bytes() == b"left by a crashed writer"
     assert oct((folder / key).stat().st_mode & 0o777) == oct(0o640)
-
-
-def test_a_background_flush_is_waited_for_by_sync(tmp_path, monkeypatch):
-    stores = Stores.under(tmp_path)
-    started, release = threading.Event(), threading.Event()
-    flushed = []
-
-    def slow_syncfs(root):
-        started.set()
-        assert release.wait(5)
-        flushed.append(root)
-
-    monkeypatch.setattr(rawstore, "sync_filesystem", slow_syncfs)
-    stores.raw.put(b"message", sync=False)
-    stores.attachments.put(b"file", sync=False)
-    stores.sync_in_background()
-    assert started.wait(5)
-    assert stores.raw.pending == stores.attachments.pending == 0  # taken by the flush
-    stores.quarantine.put(b"refused", sync=False)  # written after it started
-    threading.Timer(0.2, release.set).start()
-    stores.sync()  # waits for the background flush, then flushes what came after
-    # One syncfs of their (one) filesystem in the background, one for what came after.
-    assert len(flushed) == 2 and flushed[0] in {tmp_path / "raw", tmp_path / "attachments"}
-    assert flushed[1] == tmp_path / "quarantine"
-    assert stores.quarantine.pending == 0
-
-
-def test_another_threads_background_flush_is_not_waited_for_nor_raised(tmp_path, monkeypatch):
-    stores = Stores.under(tmp_path)
-    flushing, release = threading.Event(), threading.Event()
-
-    def stuck_then_broken(root):
-        flushing.set()
-        assert release.wait(5)
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(rawstore, "sync_filesystem", stuck_then_broken)
-    stores.raw.put(b"polled message", sync=False)
-    poller = threading.Thread(target=stores.sync_in_background)
-    poller.start()
-    poller.join()
-    assert flushing.wait(5)  # the poll's flush has taken the object and is stuck
-    # A web request's commit in this thread has nothing of its own to flush: it returns at
-    # once, neither waiting for the poll's stuck flush nor seeing its error.
-    stores.sync()
-    assert not release.is_set()
-    release.set()
-    stores._disk._executor.shutdown(wait=True)
-    assert stores.raw.pending == 1  # the failed flush gave its object back
-    flushed = []
-    monkeypatch.setattr(rawstore, "sync_filesystem", flushed.append)
-    stores.sync()
-    assert flushed == [tmp_path / "raw"] and stores.raw.pending == 0
 
 
 def test_put_with_a_known_key_files_the_bytes_under_it(store: RawStore) -> None:
@@ -238,7 +252,7 @@ def test_put_linked_shares_the_file_of_the_store_that_has_it(tmp_path: Path) -> 
     assert stores.quarantine.put_linked(data, stores.raw, sync=False) == key
     assert stores.quarantine.get(key) == data
     assert os.stat(stores.quarantine.path(key)).st_ino == os.stat(stores.raw.path(key)).st_ino
-    assert stores.quarantine.pending == 1
+    assert stores.quarantine.pending  # its name in the folder is flushed at sync()
     assert stores.quarantine.put_linked(data, stores.raw) == key  # already there: a no-op
 
 
@@ -247,21 +261,3 @@ def test_put_linked_writes_a_copy_when_the_source_lacks_it(tmp_path: Path) -> No
     data = b"never stored in raw"
     key = stores.quarantine.put_linked(data, stores.raw, sync=False)
     assert stores.quarantine.get(key) == data and not stores.raw.exists(key)
-
-
-def test_a_failed_background_flush_fails_the_sync_and_keeps_its_objects(tmp_path, monkeypatch):
-    stores = Stores.under(tmp_path)
-
-    def broken(root):
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(rawstore, "sync_filesystem", broken)
-    stores.raw.put(b"message", sync=False)
-    stores.sync_in_background()
-    with pytest.raises(OSError, match="Input/output"):
-        stores.sync()
-    assert stores.raw.pending == 1  # given back: the next sync flushes it
-    flushed = []
-    monkeypatch.setattr(rawstore, "sync_filesystem", flushed.append)
-    stores.sync()
-    assert flushed == [tmp_path / "raw"] and stores.raw.pending == 0

@@ -62,6 +62,29 @@ def test_workers_put_each_message_in_the_raw_store(pool, raws, tmp_path):
     assert [store.get(a.parsed.sha256) for a in analyses] == raws[:5]
 
 
+def test_what_a_worker_stores_is_on_disk_before_it_answers(raws, tmp_path, monkeypatch):
+    """The poller commits rows naming these objects once it has the analyses: the worker
+    fsyncs each file it wrote (and its folder) before handing them back."""
+    fsynced = set()
+    fsync = os.fsync
+
+    def recording(fd):
+        fsynced.add(os.fstat(fd).st_ino)
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    raw_root, attachment_root = tmp_path / "raw", tmp_path / "attachments"
+    settings = replace(SETTINGS, raw_store=str(raw_root), attachment_store=str(attachment_root))
+    analyses = analyse_batch(raws, settings)
+    written = [RawStore(raw_root).path(a.parsed.sha256) for a in analyses]
+    written += [
+        RawStore(attachment_root).path(key) for a in analyses for key in a.stored_attachments
+    ]
+    assert len(written) > len(raws)  # some messages have attachments
+    assert {os.stat(path).st_ino for path in written} <= fsynced
+    assert {os.stat(path.parent).st_ino for path in written} <= fsynced
+
+
 def test_workers_put_the_attachments_no_desk_refuses(pool, raws, tmp_path):
     forbidden = frozenset({"exe", "zip"})  # the union of every desk's list
     settings = replace(SETTINGS, attachment_store=str(tmp_path), forbidden_anywhere=forbidden)

@@ -1,5 +1,6 @@
 """A poll batch stored at once: what one message learns the next one of the batch knows."""
 
+import itertools
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import replace
@@ -22,6 +23,7 @@ from helpdesk.stores import stores
 from helpdesk.tickets.numbers import format_number
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 from mail_ingest.workers import PendingAnalyses, analyse_batch
+from tests.conftest import database_kind
 from tests.support import reused_ids, samplefiles
 from tests.support.enquiries import COMPLETE_EN, enquiry
 from tests.support.statements import Statements
@@ -155,18 +157,21 @@ def test_a_file_the_workers_stored_is_quarantined_if_the_desk_refuses_it_after_a
     assert stores().quarantine.get(row.sha256) == pdf
 
 
-def test_a_batch_writes_each_table_in_a_few_statements(demo, db_session):
-    """Rows of a table go in one statement while they set the same columns (an executemany
-    on SQLite, INSERT ... VALUES (...), (...) RETURNING on PostgreSQL); the batch gives every
-    new row its defaults so that inbound messages and acknowledgements do. One statement a
-    row would be a round trip a row on PostgreSQL."""
+def test_a_batch_writes_each_table_at_once(demo, db_session):
+    """The batch's rows are written by one flush at its end, not message by message: each
+    table's INSERTs come together. PostgreSQL takes each table's rows in one statement
+    (INSERT ... VALUES (...), (...) RETURNING): enquiries and their acknowledgements name the
+    same columns. SQLite cannot tie RETURNING rows to their parameters, so SQLAlchemy sends
+    one INSERT a row there (in-process, no round trip)."""
     _, mailboxes = demo
     messages = [(uid, enquiry(subject=f"batch {uid}")) for uid in range(1, 13)]
     with Statements() as seen:
         assert store_batch(messages, mailboxes["system"]) == ["new_ticket"] * 12
-    inserts = Counter(
+    tables = [
         statement.split()[2] for statement, _ in seen.seen if statement.startswith("INSERT INTO")
-    )
-    # 12 tickets, 24 messages (each enquiry and its acknowledgement), 12 outbox rows.
-    assert inserts["ticket"] == inserts["outbox_message"] == 1, inserts
-    assert inserts["message"] <= 2, inserts
+    ]
+    runs = [table for table, _ in itertools.groupby(tables)]
+    assert len(runs) == len(set(runs)), runs
+    if database_kind() == "postgresql":
+        # 12 tickets, 24 messages (each enquiry and its acknowledgement), 12 outbox rows.
+        assert all(count == 1 for count in Counter(tables).values()), Counter(tables)
