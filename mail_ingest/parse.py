@@ -57,10 +57,12 @@ from mail_ingest.markup import (
     WITHHELD_DEPTH,
     WITHHELD_REOPENED,
     WITHHELD_SIZE,
+    HtmlWithheld,
     html_to_text,
     sanitize_html,
     withheld_reason,
 )
+from mail_ingest.policy import AttachmentOrigin, AttachmentReason
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +75,13 @@ TAIL_HEADER_BYTES = 16 * 1024
 """The most read of the headers of a part past the size cut."""
 
 # Why an attachment's content was not kept (``ParsedAttachment.not_kept``).
-NOT_KEPT_MESSAGE_TOO_LARGE = "message_too_large"
-NOT_KEPT_TOO_MANY_PARTS = "too_many_parts"
-NOT_KEPT_TOO_DEEP = "too_deep"
+NOT_KEPT_MESSAGE_TOO_LARGE = AttachmentReason.MESSAGE_TOO_LARGE
+NOT_KEPT_TOO_MANY_PARTS = AttachmentReason.TOO_MANY_PARTS
+NOT_KEPT_TOO_DEEP = AttachmentReason.TOO_DEEP
 
-ORIGIN_MESSAGE = "message"
-ORIGIN_FORWARDED = "forwarded"
-ORIGIN_TNEF = "tnef"
+ORIGIN_MESSAGE = AttachmentOrigin.MESSAGE
+ORIGIN_FORWARDED = AttachmentOrigin.FORWARDED
+ORIGIN_TNEF = AttachmentOrigin.TNEF
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +146,7 @@ class ParsedMessage:
     date: datetime | None = None
     text: str = ""
     html: str | None = None
-    html_withheld: str | None = None  # why the HTML part is not kept (markup.WITHHELD_*)
+    html_withheld: HtmlWithheld | None = None  # why the HTML part is not kept
     attachments: tuple[ParsedAttachment, ...] = ()
     forwarded: tuple[ForwardedMessage, ...] = ()
     auto_submitted: str | None = None
@@ -1216,7 +1218,7 @@ _WITHHELD_PROBLEM = {
 }
 
 
-def _body(state: _Walk, omit: bool) -> tuple[str, str | None, str | None]:
+def _body(state: _Walk, omit: bool) -> tuple[str, str | None, HtmlWithheld | None]:
     """The text, the cleaned HTML and why the HTML was not kept (then it is None)."""
     html_raw = "\n".join(state.htmls) if state.htmls else None
     text = "\n".join(t.strip("\n") for t in state.texts)

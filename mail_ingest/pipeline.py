@@ -19,6 +19,7 @@ from mail_ingest.parse import (
 )
 from mail_ingest.policy import (
     DEFAULT_FORBIDDEN_EXTENSIONS,
+    AttachmentReason,
     Inspection,
     Verdict,
     decide,
@@ -156,5 +157,5 @@ def judge_attachments(
 
 
 def _omitted_verdict(item: ParsedAttachment, max_bytes: int | None) -> Verdict:
-    reason = item.not_kept or NOT_KEPT_MESSAGE_TOO_LARGE
+    reason = AttachmentReason(item.not_kept or NOT_KEPT_MESSAGE_TOO_LARGE)
     return not_kept(item.filename, item.declared_type, reason, item.size, max_bytes=max_bytes)

@@ -226,7 +226,7 @@ def refused_files(
                 size=size_text(item.attachment.size or len(item.attachment.content)),
             )
         )
-    reasons = {item.verdict.reason for item in refused}
+    reasons: set[str] = {item.verdict.reason for item in refused}
     counted = [(reason, count) for reason, count in not_listed if count > 0]
     reasons.update(reason for reason, _ in counted)
     more = len(refused) - len(files) + sum(count for _, count in counted)
