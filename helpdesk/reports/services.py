@@ -128,7 +128,8 @@ LABELS: dict[str, LazyString] = {
     "charts": _l("Charts"),
 }
 
-# Why the attachment policy refused a file, in a word (the mail to the sender explains it).
+# Why the attachment policy refused a file, or why it was not kept, in a word (the mail to
+# the sender explains it).
 REFUSAL_LABELS: dict[AttachmentReason, LazyString] = {
     AttachmentReason.FORBIDDEN_EXTENSION: _l("Forbidden extension"),
     AttachmentReason.EXECUTABLE_CONTENT: _l("Program"),
@@ -142,6 +143,9 @@ REFUSAL_LABELS: dict[AttachmentReason, LazyString] = {
     AttachmentReason.SVG: _l("SVG image"),
     AttachmentReason.MALFORMED_DOCUMENT: _l("Damaged Office document"),
     AttachmentReason.TOO_LARGE: _l("Too large"),
+    AttachmentReason.MESSAGE_TOO_LARGE: _l("Mail too large"),
+    AttachmentReason.TOO_MANY_PARTS: _l("Too many files in one mail"),
+    AttachmentReason.TOO_DEEP: _l("Nested too deeply"),
 }
 
 SLA_COLUMNS = (
