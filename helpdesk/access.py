@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
+import flask_login
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import Select, select
 
 from helpdesk.extensions import db
 from helpdesk.models import Desk, Role, Ticket, User
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 RANK = {Role.AGENT: 1, Role.MANAGER: 2, Role.ADMIN: 3}
 
@@ -23,18 +25,23 @@ def has_role(user: User, role: Role) -> bool:
     return RANK[user.role] >= RANK[role]
 
 
-def role_required(role: Role) -> Callable[[F], F]:
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Flask-Login's decorator, with the view's type kept (Flask-Login has no type hints)."""
+    return cast("Callable[P, R]", flask_login.login_required(view))
+
+
+def role_required(role: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: signed in, with at least ``role``; otherwise 403."""
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         @login_required
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             if not has_role(current_user, role):
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorator
 
@@ -54,7 +61,7 @@ def scope_tickets(query: Select[Any], user: User) -> Select[Any]:
     return query.where(Ticket.desk_id.in_(desk_ids))
 
 
-def visible_desks(user: User) -> Select[tuple[Desk]]:
+def visible_desks(user: User) -> Select[Desk]:
     """The desks the user may read, by name."""
     query = select(Desk).where(Desk.active.is_(True)).order_by(Desk.id)
     desk_ids = visible_desk_ids(user)
@@ -70,7 +77,8 @@ def readable_desks(user: User) -> list[Desk]:
 
 def ticket_or_404(ticket_id: int, user: User) -> Ticket:
     """The ticket if this user may see it; another desk's ticket is a 404, not a 403."""
-    ticket = db.session.scalar(scope_tickets(select(Ticket).where(Ticket.id == ticket_id), user))
+    query = scope_tickets(select(Ticket).where(Ticket.id == ticket_id), user)
+    ticket: Ticket | None = db.session.scalar(query)
     if ticket is None:
         abort(404)
     return ticket

@@ -2,7 +2,7 @@
 
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import g, has_app_context
 from flask_limiter import Limiter
@@ -11,7 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Engine, MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase
 
 _READ_ONLY = "sqlite_read_only"
@@ -29,9 +29,19 @@ class Base(DeclarativeBase):
     """Declarative base with Alembic-friendly constraint names."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model here is mapped to a table (SQLAlchemy types it as any FromClause).
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # db.Model is a class Flask-SQLAlchemy makes at run time from Base, so a type checker
+    # cannot see it; to it the models derive from Base, which db.Model copies.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale, support
 from babel.dates import format_skeleton, get_day_names
@@ -31,6 +32,7 @@ from flask_login import current_user
 from mail_ingest.policy import REASON_TEXT
 
 LANGUAGES = ("en", "ja")
+DayWidth = Literal["wide", "abbreviated"]
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 # Internal values the UI shows (SLA states, statuses, priorities, channels, roles, audit
@@ -156,13 +158,13 @@ def reason_text(reason: str, detail: str = "") -> str:
     return str(babel_gettext(text)) if text else (detail or reason)
 
 
-def weekday_names(width: str = "wide") -> list[str]:
+def weekday_names(width: DayWidth = "wide") -> list[str]:
     """Monday-first weekday names in the current language ("wide" or "abbreviated")."""
     names = get_day_names(width, locale=current_language())
     return [names[day] for day in range(7)]
 
 
-def lazy_weekday(day: int, width: str = "wide") -> LazyString:
+def lazy_weekday(day: int, width: DayWidth = "wide") -> LazyString:
     """A weekday's name (0 is Monday), in the language of wherever it is shown."""
     return LazyString(lambda: weekday_names(width)[day])
 

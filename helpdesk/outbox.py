@@ -21,7 +21,7 @@ import logging
 import smtplib
 import ssl
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import encoders
@@ -189,7 +189,8 @@ def _render(mail: OutgoingMail, message_id: str, at: datetime) -> bytes:
     else:
         msg["From"] = mail.sender
     msg["To"] = mail.recipient
-    msg["Subject"] = Header(mail.subject, "utf-8")
+    # A Header is RFC 2047 encoded as the message is written (typeshed allows only str here).
+    msg["Subject"] = Header(mail.subject, "utf-8")  # type: ignore[assignment]
     msg["Date"] = format_datetime(at)
     msg["Message-ID"] = message_id
     if mail.in_reply_to:
@@ -252,7 +253,7 @@ def may_auto_reply(recipient: str, at: datetime | None = None) -> bool:
     """Whether the per-sender hourly limit on automatic replies still allows one more."""
     at = at or clock.now()
     limit = current_app.config["AUTOREPLY_LIMIT_PER_HOUR"]
-    return automatic_replies_since(recipient, at - timedelta(hours=1)) < limit
+    return automatic_replies_since(recipient, at - timedelta(hours=1)) < int(limit)
 
 
 @dataclass
@@ -324,7 +325,7 @@ def _send(item: OutboxMessage) -> str | None:
     return None
 
 
-def _connect(config: dict) -> smtplib.SMTP:
+def _connect(config: Mapping[str, Any]) -> smtplib.SMTP:
     host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]
     security = config["SMTP_SECURITY"]
     if security == "ssl":

@@ -17,6 +17,7 @@ other image source, which blocks tracking pixels and remote content.
 
 from __future__ import annotations
 
+import enum
 import html
 import re
 from collections.abc import Callable, Generator, Iterator
@@ -33,9 +34,18 @@ HTML_MAX_CHARS = 1_000_000
 HTML_MAX_DEPTH = 1_000
 HTML_MAX_REOPENED = 100_000  # formatting elements an HTML5 parser would copy back in
 
-WITHHELD_SIZE = "size"
-WITHHELD_DEPTH = "depth"
-WITHHELD_REOPENED = "reopened"
+
+class HtmlWithheld(enum.StrEnum):
+    """Why an HTML part was too costly to clean, so not kept (``Message.html_withheld``)."""
+
+    SIZE = "size"
+    DEPTH = "depth"
+    REOPENED = "reopened"
+
+
+WITHHELD_SIZE = HtmlWithheld.SIZE
+WITHHELD_DEPTH = HtmlWithheld.DEPTH
+WITHHELD_REOPENED = HtmlWithheld.REOPENED
 
 
 def _names(text: str) -> frozenset[str]:
@@ -419,7 +429,7 @@ class _OpenElements:
             self.reopened += 1
 
 
-def withheld_reason(markup: str) -> str | None:
+def withheld_reason(markup: str) -> HtmlWithheld | None:
     """Why ``markup`` is too costly to clean (WITHHELD_*), or None; linear in its length."""
     if len(markup) > HTML_MAX_CHARS:
         return WITHHELD_SIZE

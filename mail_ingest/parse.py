@@ -66,11 +66,13 @@ from mail_ingest.markup import (
     WITHHELD_DEPTH,
     WITHHELD_REOPENED,
     WITHHELD_SIZE,
+    HtmlWithheld,
     html_to_text,
     sanitize_html,
     shown_content_ids,
     withheld_reason,
 )
+from mail_ingest.policy import AttachmentOrigin, AttachmentReason
 from mail_ingest.tnef import is_tnef, tnef_files
 
 logger = logging.getLogger(__name__)
@@ -80,15 +82,6 @@ MAX_PARTS = 1000
 OMITTED_TEXT_LIMIT = 200_000
 LISTED_NOT_KEPT = 20
 """The most parts past a limit (count, depth, size) listed by name; the rest are counted."""
-
-# Why an attachment's content was not kept (``ParsedAttachment.not_kept``).
-NOT_KEPT_MESSAGE_TOO_LARGE = "message_too_large"
-NOT_KEPT_TOO_MANY_PARTS = "too_many_parts"
-NOT_KEPT_TOO_DEEP = "too_deep"
-
-ORIGIN_MESSAGE = "message"
-ORIGIN_FORWARDED = "forwarded"
-ORIGIN_TNEF = "tnef"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +93,7 @@ class ParsedAttachment:
     content: bytes
     inline: bool = False
     content_id: str | None = None
-    origin: str = ORIGIN_MESSAGE
+    origin: AttachmentOrigin = AttachmentOrigin.MESSAGE
     size: int = 0
     omitted: bool = False
     # The content's SHA-256 (hex), its key in the stores: worked out where the message is
@@ -109,8 +102,8 @@ class ParsedAttachment:
     # The name as the sender wrote it, when ``filename`` had to lose characters that disguise
     # it (see mail_ingest.filenames); kept for the audit.
     original_filename: str | None = None
-    # Why an omitted attachment's content was not kept (one of the NOT_KEPT_* reasons).
-    not_kept: str = ""
+    # Why an omitted attachment's content was not kept (one of policy.NOT_KEPT_REASONS).
+    not_kept: AttachmentReason | None = None
 
     def __post_init__(self) -> None:
         if self.content and not self.sha256:
@@ -153,7 +146,7 @@ class ParsedMessage:
     date: datetime | None = None
     text: str = ""
     html: str | None = None
-    html_withheld: str | None = None  # why the HTML part is not kept (markup.WITHHELD_*)
+    html_withheld: HtmlWithheld | None = None  # why the HTML part is not kept
     attachments: tuple[ParsedAttachment, ...] = ()
     forwarded: tuple[ForwardedMessage, ...] = ()
     auto_submitted: str | None = None
@@ -211,12 +204,12 @@ class _Walk:
     last_leaf: Message | None = None
 
 
-def _walk(part: Message, state: _Walk, origin: str, depth: int) -> None:
+def _walk(part: Message, state: _Walk, origin: AttachmentOrigin, depth: int) -> None:
     state.parts += 1
     if depth > MAX_DEPTH or state.parts > MAX_PARTS:
         if "MIME structure too deep or too large; rest skipped" not in state.problems:
             state.problems.append("MIME structure too deep or too large; rest skipped")
-        reason = NOT_KEPT_TOO_DEEP if depth > MAX_DEPTH else NOT_KEPT_TOO_MANY_PARTS
+        reason = AttachmentReason.TOO_DEEP if depth > MAX_DEPTH else AttachmentReason.TOO_MANY_PARTS
         _not_walked(part, state, origin, reason)
         return
     try:
@@ -225,7 +218,7 @@ def _walk(part: Message, state: _Walk, origin: str, depth: int) -> None:
         state.problems.append(f"part skipped: {type(exc).__name__}: {exc}")
 
 
-def _dispatch(part: Message, state: _Walk, origin: str, depth: int) -> None:
+def _dispatch(part: Message, state: _Walk, origin: AttachmentOrigin, depth: int) -> None:
     ctype = mimepart.content_type(part)
     if ctype == "message/rfc822" or ctype == "message/global":
         _walk_rfc822(part, state, depth)
@@ -248,10 +241,12 @@ def _is_text(part: Message, ctype: str, filename: str | None) -> bool:
     return not named and ctype in ("text/plain", "text/html")
 
 
-def _leaf(part: Message, state: _Walk, origin: str, ctype: str) -> None:
+def _leaf(part: Message, state: _Walk, origin: AttachmentOrigin, ctype: str) -> None:
     disposition = mimepart.disposition(part)
     filename = mimepart.filename(part)
-    is_body = disposition != "attachment" and filename is None and origin == ORIGIN_MESSAGE
+    is_body = (
+        disposition != "attachment" and filename is None and origin == AttachmentOrigin.MESSAGE
+    )
     if is_body and ctype == "text/plain":
         text = mimepart.decoded_text(part, state.problems)
         if (mimepart.param(part, "format") or "").lower() == "flowed":
@@ -271,17 +266,21 @@ def _leaf(part: Message, state: _Walk, origin: str, ctype: str) -> None:
 
 
 def _attachment(
-    part: Message, state: _Walk, origin: str, ctype: str, filename: str | None
+    part: Message, state: _Walk, origin: AttachmentOrigin, ctype: str, filename: str | None
 ) -> ParsedAttachment:
     if state.omit_content:
-        return _omitted(part, origin, ctype, filename, NOT_KEPT_MESSAGE_TOO_LARGE)
+        return _omitted(part, origin, ctype, filename, AttachmentReason.MESSAGE_TOO_LARGE)
     cid, inline = mimepart.content_id(part)
     content = mimepart.decoded_payload(part)
     return ParsedAttachment(filename, ctype, content, inline, cid, origin, len(content))
 
 
 def _omitted(
-    part: Message, origin: str, ctype: str, filename: str | None, reason: str
+    part: Message,
+    origin: AttachmentOrigin,
+    ctype: str,
+    filename: str | None,
+    reason: AttachmentReason,
 ) -> ParsedAttachment:
     """A part listed with its estimated size but without its content (never decoded)."""
     cid, inline = mimepart.content_id(part)
@@ -291,7 +290,7 @@ def _omitted(
     )
 
 
-def _not_kept(state: _Walk, reason: str) -> bool:
+def _not_kept(state: _Walk, reason: AttachmentReason) -> bool:
     """Count one part not kept; True while parts are still listed by name."""
     if state.cut.listed < LISTED_NOT_KEPT:
         state.cut.listed += 1
@@ -300,11 +299,13 @@ def _not_kept(state: _Walk, reason: str) -> bool:
     return False
 
 
-def _count_unlisted(state: _Walk, reason: str) -> None:
+def _count_unlisted(state: _Walk, reason: AttachmentReason) -> None:
     state.cut.unlisted[reason] = state.cut.unlisted.get(reason, 0) + 1
 
 
-def _not_walked(part: Message, state: _Walk, origin: str, reason: str) -> None:
+def _not_walked(
+    part: Message, state: _Walk, origin: AttachmentOrigin, reason: AttachmentReason
+) -> None:
     """List the files under a part the walk does not read (a forwarded message is one) by
     their headers, then count the leaves past LISTED_NOT_KEPT without reading even those;
     iteratively, as the tree may be very deep."""
@@ -320,7 +321,9 @@ def _not_walked(part: Message, state: _Walk, origin: str, reason: str) -> None:
             _list_not_kept(node, state, origin, reason)
 
 
-def _list_not_kept(part: Message, state: _Walk, origin: str, reason: str) -> None:
+def _list_not_kept(
+    part: Message, state: _Walk, origin: AttachmentOrigin, reason: AttachmentReason
+) -> None:
     """List a file not kept (a text of the message is no file: it is left out)."""
     ctype, filename = mimepart.content_type(part), mimepart.filename(part)
     if not _is_text(part, ctype, filename) and _not_kept(state, reason):
@@ -344,14 +347,16 @@ def _walk_rfc822(part: Message, state: _Walk, depth: int) -> None:
     summary = _Walk(
         problems=state.problems, omit_content=state.omit_content, cut=state.cut, parts=state.parts
     )
-    _walk(inner, summary, ORIGIN_MESSAGE, depth + 1)
+    _walk(inner, summary, AttachmentOrigin.MESSAGE, depth + 1)
     headers = Headers(inner, state.problems)
     message_id = normalize_message_id(headers.text("message-id"))
     state.returned_ids.extend([message_id] if message_id else [])
     subject = headers.text("subject") or ""
     name = mimepart.filename(part) or f"{_safe_stem(subject) or 'message'}.eml"
     state.attachments.append(
-        ParsedAttachment(name, "message/rfc822", raw, False, None, ORIGIN_MESSAGE, len(raw))
+        ParsedAttachment(
+            name, "message/rfc822", raw, False, None, AttachmentOrigin.MESSAGE, len(raw)
+        )
     )
     text = "\n".join(summary.texts) or html_to_text("\n".join(summary.htmls))
     from_pairs = headers.addresses("from")
@@ -371,7 +376,11 @@ def _walk_rfc822(part: Message, state: _Walk, depth: int) -> None:
 
 
 def _as_forwarded(att: ParsedAttachment) -> ParsedAttachment:
-    return att if att.origin != ORIGIN_MESSAGE else replace(att, origin=ORIGIN_FORWARDED)
+    return (
+        att
+        if att.origin != AttachmentOrigin.MESSAGE
+        else replace(att, origin=AttachmentOrigin.FORWARDED)
+    )
 
 
 def _safe_stem(subject: str) -> str:
@@ -426,7 +435,7 @@ def _returned_headers(part: Message, state: _Walk) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _tnef(part: Message, filename: str | None, state: _Walk, origin: str) -> None:
+def _tnef(part: Message, filename: str | None, state: _Walk, origin: AttachmentOrigin) -> None:
     data = mimepart.decoded_payload(part)
     try:
         files = tnef_files(data)
@@ -441,11 +450,13 @@ def _tnef(part: Message, filename: str | None, state: _Walk, origin: str) -> Non
         ctype = mimetypes.guess_type(name or "")[0] or "application/octet-stream"
         state.parts += 1  # each file counts as a part: a winmail.dat may hold thousands
         if state.parts <= MAX_PARTS:
-            item = ParsedAttachment(name, ctype, content, False, None, ORIGIN_TNEF, len(content))
-        elif _not_kept(state, NOT_KEPT_TOO_MANY_PARTS):
             item = ParsedAttachment(
-                name, ctype, b"", False, None, ORIGIN_TNEF, len(content),
-                omitted=True, not_kept=NOT_KEPT_TOO_MANY_PARTS,
+                name, ctype, content, False, None, AttachmentOrigin.TNEF, len(content)
+            )
+        elif _not_kept(state, AttachmentReason.TOO_MANY_PARTS):
+            item = ParsedAttachment(
+                name, ctype, b"", False, None, AttachmentOrigin.TNEF, len(content),
+                omitted=True, not_kept=AttachmentReason.TOO_MANY_PARTS,
             )  # fmt: skip
         else:
             continue
@@ -467,10 +478,12 @@ def _past_the_cut(raw: bytes, cut: int, tree: Message, state: _Walk) -> None:
             _resize(state, len(state.attachments) - 1, size)
     for tail in sizecut.parts_past_the_cut(raw, cut, boundaries, read_at_most=MAX_PARTS):
         if tail.headers is None:  # counted, not read: the work stays bounded
-            _count_unlisted(state, NOT_KEPT_MESSAGE_TOO_LARGE)
+            _count_unlisted(state, AttachmentReason.MESSAGE_TOO_LARGE)
             continue
         listed = len(state.attachments)
-        _list_not_kept(tail.headers, state, ORIGIN_MESSAGE, NOT_KEPT_MESSAGE_TOO_LARGE)
+        _list_not_kept(
+            tail.headers, state, AttachmentOrigin.MESSAGE, AttachmentReason.MESSAGE_TOO_LARGE
+        )
         if len(state.attachments) > listed:
             _resize(state, listed, tail.size(raw))
 
@@ -540,7 +553,7 @@ _WITHHELD_PROBLEM = {
 }
 
 
-def _body(state: _Walk, omit: bool) -> tuple[str, str | None, str | None]:
+def _body(state: _Walk, omit: bool) -> tuple[str, str | None, HtmlWithheld | None]:
     """The text, the cleaned HTML and why the HTML was not kept (then it is None)."""
     html_raw = "\n".join(state.htmls) if state.htmls else None
     text = "\n".join(t.strip("\n") for t in state.texts)
@@ -581,7 +594,7 @@ def _build(raw: bytes, digest: str, max_bytes: int | None, problems: list[str]) 
     headers = Headers(msg, problems)
     state = _Walk(problems=problems, omit_content=oversized)
     state.report_type = _report_type(msg)
-    _walk(msg, state, ORIGIN_MESSAGE, 0)
+    _walk(msg, state, AttachmentOrigin.MESSAGE, 0)
     if oversized:
         try:
             _past_the_cut(raw, cut, msg, state)

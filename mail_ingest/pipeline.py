@@ -12,13 +12,13 @@ from mail_ingest.autoreply import should_auto_reply
 from mail_ingest.fields import RequiredFields, extract_required_fields
 from mail_ingest.language import Language, detect_language
 from mail_ingest.parse import (
-    NOT_KEPT_MESSAGE_TOO_LARGE,
     ParsedAttachment,
     ParsedMessage,
     parse_message,
 )
 from mail_ingest.policy import (
     DEFAULT_FORBIDDEN_EXTENSIONS,
+    AttachmentReason,
     Inspection,
     Verdict,
     decide,
@@ -156,5 +156,5 @@ def judge_attachments(
 
 
 def _omitted_verdict(item: ParsedAttachment, max_bytes: int | None) -> Verdict:
-    reason = item.not_kept or NOT_KEPT_MESSAGE_TOO_LARGE
+    reason = item.not_kept or AttachmentReason.MESSAGE_TOO_LARGE
     return not_kept(item.filename, item.declared_type, reason, item.size, max_bytes=max_bytes)

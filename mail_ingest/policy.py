@@ -8,6 +8,7 @@ of ZIP and OLE2 containers (listed, never extracted). A password set on an Offic
 
 from __future__ import annotations
 
+import enum
 import io
 import logging
 import re
@@ -38,12 +39,52 @@ MEMBER_READ_BYTES = 64 * 1024
 Sniffer = Callable[[bytes], str]
 
 
+class AttachmentReason(enum.StrEnum):
+    """Why an attachment was accepted or refused (``Verdict.reason``, ``Attachment.reason``)."""
+
+    OK = "ok"
+    EMPTY_NAME_OK = "empty_name_ok"
+    FORBIDDEN_EXTENSION = "forbidden_extension"
+    EXECUTABLE_CONTENT = "executable_content"
+    ARCHIVE = "archive"
+    ENCRYPTED_ARCHIVE = "encrypted_archive"
+    MACRO_DOCUMENT = "macro_document"
+    SCRIPT_CONTENT = "script_content"
+    SHORTCUT = "shortcut"
+    HELP_FILE = "help_file"
+    FLASH = "flash"
+    SVG = "svg"
+    MALFORMED_DOCUMENT = "malformed_document"
+    TOO_LARGE = "too_large"
+    # The parser's limits: the part's content was never read (NOT_KEPT_REASONS).
+    MESSAGE_TOO_LARGE = "message_too_large"
+    TOO_MANY_PARTS = "too_many_parts"
+    TOO_DEEP = "too_deep"
+
+
+R = AttachmentReason
+
+
+class AttachmentOrigin(enum.StrEnum):
+    """Where an attachment came from (``Attachment.origin``)."""
+
+    MESSAGE = "message"  # a part of the mail itself
+    FORWARDED = "forwarded"  # a part of a mail forwarded as an attachment
+    TNEF = "tnef"  # unpacked from Outlook's winmail.dat
+    AGENT = "agent"  # uploaded by an agent with a reply or note
+    WEB = "web"  # uploaded with the enquiry form
+
+
+Finding = tuple[AttachmentReason, str]
+"""(reason, what the content is) when the content alone is refused."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Whether one attachment may be received, and why."""
 
     allowed: bool
-    reason: str
+    reason: AttachmentReason
     detected_type: str
     detail: str
     extension: str
@@ -57,42 +98,42 @@ def N_(message: str) -> str:
 # Why a file was refused, in English: the msgids of the helpdesk's catalog, which shows them in
 # the reader's (or the sender's) language.
 REASON_TEXT: dict[str, str] = {
-    "ok": N_("Accepted."),
-    "empty_name_ok": N_("Accepted (the file had no name)."),
-    "forbidden_extension": N_(
+    R.OK: N_("Accepted."),
+    R.EMPTY_NAME_OK: N_("Accepted (the file had no name)."),
+    R.FORBIDDEN_EXTENSION: N_(
         "Files with this extension cannot be received. Save the file as another type "
         "(File > Save As, choose e.g. *.xlsx) and send it again."
     ),
-    "executable_content": N_("The file is a program (executable). Programs cannot be received."),
-    "archive": N_("ZIP and LZH archives cannot be received. Attach the files themselves instead."),
-    "encrypted_archive": N_(
+    R.EXECUTABLE_CONTENT: N_("The file is a program (executable). Programs cannot be received."),
+    R.ARCHIVE: N_("ZIP and LZH archives cannot be received. Attach the files themselves instead."),
+    R.ENCRYPTED_ARCHIVE: N_(
         "Password-protected ZIP files cannot be received. Set the password on the Excel "
         'file itself (File > Save As > Tools > General Options, "Password to open").'
     ),
-    "macro_document": N_(
+    R.MACRO_DOCUMENT: N_(
         "The document contains macros. Save it as a macro-free type (e.g. *.xlsx, *.docx) "
         "with File > Save As and send it again."
     ),
-    "script_content": N_("The file is a script. Scripts cannot be received."),
-    "shortcut": N_("Windows shortcuts (.lnk) cannot be received."),
-    "help_file": N_("Compiled HTML help files (.chm) cannot be received."),
-    "flash": N_("Flash files (.swf) cannot be received."),
-    "svg": N_("SVG images cannot be received. Save the image as PNG or JPEG and send it again."),
-    "malformed_document": N_(
+    R.SCRIPT_CONTENT: N_("The file is a script. Scripts cannot be received."),
+    R.SHORTCUT: N_("Windows shortcuts (.lnk) cannot be received."),
+    R.HELP_FILE: N_("Compiled HTML help files (.chm) cannot be received."),
+    R.FLASH: N_("Flash files (.swf) cannot be received."),
+    R.SVG: N_("SVG images cannot be received. Save the image as PNG or JPEG and send it again."),
+    R.MALFORMED_DOCUMENT: N_(
         "The Office document is damaged and cannot be checked. Save it again and resend."
     ),
-    "too_large": N_("The file is larger than the desk accepts."),
-    "message_too_large": N_(
+    R.TOO_LARGE: N_("The file is larger than the desk accepts."),
+    R.MESSAGE_TOO_LARGE: N_(
         "The mail was larger than the desk accepts, so its files were not kept."
     ),
-    "too_many_parts": N_("The mail had more files than the desk accepts in one mail."),
-    "too_deep": N_(
+    R.TOO_MANY_PARTS: N_("The mail had more files than the desk accepts in one mail."),
+    R.TOO_DEEP: N_(
         "The file was nested too deeply in the mail (forwarded mails inside forwarded "
         "mails) to be read."
     ),
 }
 
-NOT_KEPT_REASONS = frozenset({"message_too_large", "too_many_parts", "too_deep"})
+NOT_KEPT_REASONS = frozenset({R.MESSAGE_TOO_LARGE, R.TOO_MANY_PARTS, R.TOO_DEEP})
 """Why the parser kept no content of a part (its limits on size, count and depth): such a
 file was never judged, stands whatever a desk's policy, and refuses no mail as a whole."""
 
@@ -193,7 +234,7 @@ class Inspection:
 
     extension: str
     detected: str
-    finding: tuple[str, str] | None  # (reason, what the content is) if the content is refused
+    finding: Finding | None  # (reason, what the content is) if the content is refused
     oversize: bool
     size: int
     max_bytes: int | None  # the size limit it was inspected under
@@ -232,22 +273,27 @@ def decide(
         return Verdict(False, reason, detected, _content_detail(what, extension), extension)
     if extension in _normalise(forbidden_extensions):
         detail = f"files with the extension .{extension} cannot be received"
-        return Verdict(False, "forbidden_extension", detected, detail, extension)
+        return Verdict(False, R.FORBIDDEN_EXTENSION, detected, detail, extension)
     if inspection.oversize:
         limit = inspection.max_bytes
         detail = f"the file has {inspection.size} bytes; the limit is {limit} bytes"
-        return Verdict(False, "too_large", detected, detail, extension)
+        return Verdict(False, R.TOO_LARGE, detected, detail, extension)
     return _accepted(filename, detected, extension)
 
 
 def not_kept(
-    filename: str | None, declared_type: str, reason: str, size: int, *, max_bytes: int | None
+    filename: str | None,
+    declared_type: str,
+    reason: AttachmentReason,
+    size: int,
+    *,
+    max_bytes: int | None,
 ) -> Verdict:
     """The verdict on a part the parser did not keep (``reason``: one of NOT_KEPT_REASONS)."""
     detail = {
-        "message_too_large": "the mail was over the size limit; the file was not read",
-        "too_many_parts": "the mail had more parts than are read",
-        "too_deep": "the file was nested deeper than is read",
+        R.MESSAGE_TOO_LARGE: "the mail was over the size limit; the file was not read",
+        R.TOO_MANY_PARTS: "the mail had more parts than are read",
+        R.TOO_DEEP: "the file was nested deeper than is read",
     }.get(reason, "the file was not read")
     if max_bytes is not None and size > max_bytes:
         detail += f"; the file has about {size} bytes, over the {max_bytes}-byte limit for a file"
@@ -272,9 +318,9 @@ def judge(
 
 def _accepted(filename: str | None, detected: str, extension: str) -> Verdict:
     if not windows_name(filename):
-        return Verdict(True, "empty_name_ok", detected, f"unnamed file of type {detected}", "")
+        return Verdict(True, R.EMPTY_NAME_OK, detected, f"unnamed file of type {detected}", "")
     shown = f".{extension}" if extension else "no extension"
-    return Verdict(True, "ok", detected, f"{shown} file of type {detected}", extension)
+    return Verdict(True, R.OK, detected, f"{shown} file of type {detected}", extension)
 
 
 def _content_detail(what: str, extension: str) -> str:
@@ -288,7 +334,7 @@ def _normalise(extensions: Collection[str]) -> Collection[str]:
     return {e.lstrip(".").casefold() for e in extensions}
 
 
-def _judge_content(detected: str, prefix: bytes, whole: bytes | None) -> tuple[str, str] | None:
+def _judge_content(detected: str, prefix: bytes, whole: bytes | None) -> Finding | None:
     """Return (reason, what the content is) if the content alone is forbidden."""
     for rule in (_by_signature, _by_text):
         finding = rule(detected, prefix)
@@ -303,24 +349,24 @@ def _judge_content(detected: str, prefix: bytes, whole: bytes | None) -> tuple[s
     return None
 
 
-def _by_signature(detected: str, prefix: bytes) -> tuple[str, str] | None:
+def _by_signature(detected: str, prefix: bytes) -> Finding | None:
     """Binary formats recognised by libmagic or by their leading bytes."""
     if detected.startswith("text/"):
         return None  # a note that begins "MZ" or "ITSF" is still a note
     if prefix.startswith(b"MZ"):
-        return "executable_content", f"a Windows/MS-DOS executable, {detected}"
+        return R.EXECUTABLE_CONTENT, f"a Windows/MS-DOS executable, {detected}"
     if prefix.startswith(b"\x7fELF"):
-        return "executable_content", f"an ELF executable, {detected}"
+        return R.EXECUTABLE_CONTENT, f"an ELF executable, {detected}"
     if detected in _EXECUTABLE_TYPES:
-        return "executable_content", f"{_EXECUTABLE_TYPES[detected]}, {detected}"
+        return R.EXECUTABLE_CONTENT, f"{_EXECUTABLE_TYPES[detected]}, {detected}"
     if detected == "application/x-ms-shortcut" or prefix.startswith(_LNK_HEADER):
-        return "shortcut", f"a Windows shortcut, {detected}"
+        return R.SHORTCUT, f"a Windows shortcut, {detected}"
     if detected == "application/vnd.ms-htmlhelp" or prefix.startswith(b"ITSF"):
-        return "help_file", f"a compiled HTML help file, {detected}"
+        return R.HELP_FILE, f"a compiled HTML help file, {detected}"
     if detected == "application/x-shockwave-flash" or _is_flash(prefix):
-        return "flash", f"a Flash movie, {detected}"
+        return R.FLASH, f"a Flash movie, {detected}"
     if detected == "application/x-lzh-compressed" or _LZH.match(prefix[:8]):
-        return "archive", f"an LZH archive, {detected}"
+        return R.ARCHIVE, f"an LZH archive, {detected}"
     return None
 
 
@@ -328,66 +374,66 @@ def _is_flash(prefix: bytes) -> bool:
     return len(prefix) >= 8 and prefix[:3] in _FLASH_SIGNATURES and prefix[3] < 64
 
 
-def _by_text(detected: str, prefix: bytes) -> tuple[str, str] | None:
+def _by_text(detected: str, prefix: bytes) -> Finding | None:
     """Markup and script content: SVG, HTA, scripts by type, shebang or WSH markers."""
     if detected == "image/svg+xml":
-        return "svg", f"an SVG image, {detected}"
+        return R.SVG, f"an SVG image, {detected}"
     if detected in _SCRIPT_TYPES:
-        return "script_content", f"{_SCRIPT_TYPES[detected]}, {detected}"
+        return R.SCRIPT_CONTENT, f"{_SCRIPT_TYPES[detected]}, {detected}"
     if not detected.startswith("text/") and detected != "application/xml":
         return None
     text = prefix.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"#!"):
-        return "script_content", f"a script with a #! line, {detected}"
+        return R.SCRIPT_CONTENT, f"a script with a #! line, {detected}"
     if text.startswith(b"#@~^"):
-        return "script_content", f"an encoded Windows script (.vbe/.jse), {detected}"
+        return R.SCRIPT_CONTENT, f"an encoded Windows script (.vbe/.jse), {detected}"
     if _HTA_MARKER.search(text):
-        return "script_content", f"an HTML application (HTA), {detected}"
+        return R.SCRIPT_CONTENT, f"an HTML application (HTA), {detected}"
     if text.startswith(b"<") and _SVG_ROOT.search(text):
-        return "svg", f"an SVG image, {detected}"
+        return R.SVG, f"an SVG image, {detected}"
     if _WSF_JOB.search(text) or _WSH_MARKERS.search(text):
-        return "script_content", f"a Windows Script Host script, {detected}"
+        return R.SCRIPT_CONTENT, f"a Windows Script Host script, {detected}"
     return None
 
 
-def _judge_zip(content: bytes) -> tuple[str, str] | None:
+def _judge_zip(content: bytes) -> Finding | None:
     """A ZIP is refused unless it is an Office Open XML or OpenDocument file without macros."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return _judge_zip_members(archive)
     except _CONTAINER_ERRORS as error:
         log.debug("unreadable ZIP: %s", error)
-        return "archive", "a ZIP archive (damaged)"
+        return R.ARCHIVE, "a ZIP archive (damaged)"
 
 
-def _judge_zip_members(archive: zipfile.ZipFile) -> tuple[str, str] | None:
+def _judge_zip_members(archive: zipfile.ZipFile) -> Finding | None:
     members = archive.infolist()
     if any(info.flag_bits & 0x1 for info in members):
-        return "encrypted_archive", "a password-protected ZIP archive"
+        return R.ENCRYPTED_ARCHIVE, "a password-protected ZIP archive"
     names = {info.filename for info in members}
     lowered = {name.casefold() for name in names}
     if "meta-inf/manifest.mf" in lowered and "[Content_Types].xml" not in names:
-        return "executable_content", "a Java archive (JAR)"
+        return R.EXECUTABLE_CONTENT, "a Java archive (JAR)"
     if "[Content_Types].xml" in names:
         return _judge_ooxml(archive, lowered)
     if "mimetype" in names and _read_member(archive, "mimetype").startswith(
         b"application/vnd.oasis.opendocument"
     ):
         return _judge_opendocument(lowered)
-    return "archive", "a ZIP archive"
+    return R.ARCHIVE, "a ZIP archive"
 
 
-def _judge_ooxml(archive: zipfile.ZipFile, lowered: set[str]) -> tuple[str, str] | None:
+def _judge_ooxml(archive: zipfile.ZipFile, lowered: set[str]) -> Finding | None:
     content_types = _read_member(archive, "[Content_Types].xml").lower()
     has_vba = any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in lowered)
     if has_vba or b"macroenabled" in content_types or b"vbaproject" in content_types:
-        return "macro_document", "an Office document with macros (VBA project)"
+        return R.MACRO_DOCUMENT, "an Office document with macros (VBA project)"
     return None
 
 
-def _judge_opendocument(lowered: set[str]) -> tuple[str, str] | None:
+def _judge_opendocument(lowered: set[str]) -> Finding | None:
     if any(name.startswith(("basic/", "scripts/")) for name in lowered):
-        return "macro_document", "an OpenDocument file with macros"
+        return R.MACRO_DOCUMENT, "an OpenDocument file with macros"
     return None
 
 
@@ -396,24 +442,24 @@ def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
         return member.read(MEMBER_READ_BYTES)
 
 
-def _judge_ole2(content: bytes) -> tuple[str, str] | None:
+def _judge_ole2(content: bytes) -> Finding | None:
     """An OLE2 file is refused when it holds a VBA project, an Excel 4.0 macro sheet or a
     PowerPoint 97 VBA reference; encrypted packages are fine."""
     try:
         with olefile.OleFileIO(io.BytesIO(content)) as ole:
             paths: list[list[str]] = ole.listdir(streams=True, storages=True)
             if any(part.upper() in _VBA_STORAGES for path in paths for part in path):
-                return "macro_document", "a legacy Office document with macros (VBA project)"
+                return R.MACRO_DOCUMENT, "a legacy Office document with macros (VBA project)"
             for name in _BIFF_STREAMS:
                 if ole.exists(name):
                     sheet = _biff_macro_sheet(ole.openstream(name).read())
                     if sheet is not None:
-                        return "macro_document", f"a legacy Excel workbook with {sheet}"
+                        return R.MACRO_DOCUMENT, f"a legacy Excel workbook with {sheet}"
             if ole.exists(_PPT_STREAM) and _ppt_has_vba(ole.openstream(_PPT_STREAM).read()):
-                return "macro_document", "a legacy PowerPoint file with macros (VBA project)"
+                return R.MACRO_DOCUMENT, "a legacy PowerPoint file with macros (VBA project)"
     except _CONTAINER_ERRORS as error:
         log.debug("unreadable OLE2 file: %s", error)
-        return "malformed_document", "a damaged OLE2 (legacy Office) file"
+        return R.MALFORMED_DOCUMENT, "a damaged OLE2 (legacy Office) file"
     return None
 
 

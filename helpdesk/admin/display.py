@@ -17,13 +17,17 @@ from helpdesk.admin.forms import (
     SLA_TARGETS,
     format_hours,
 )
-from helpdesk.models import Desk, Mailbox
+from helpdesk.models import Desk, Mailbox, MailboxState
 from helpdesk.sla.calendar import DayInfo
 from helpdesk.sla.policy import PRIORITIES, targets_for
 from helpdesk.tickets.sla_clock import calendar_for
 
 # What a mailbox's polling state says (the poller writes the keys).
-MAILBOX_STATES = {"idle": _l("not polled yet"), "ok": _l("working"), "error": _l("failing")}
+MAILBOX_STATES = {
+    MailboxState.IDLE: _l("not polled yet"),
+    MailboxState.OK: _l("working"),
+    MailboxState.ERROR: _l("failing"),
+}
 # What retrying a failed message did (the pipeline's outcome names).
 RETRY_OUTCOMES = {
     "new_ticket": _l("new ticket"),
@@ -85,7 +89,7 @@ def holiday_name(info: DayInfo) -> str:
 
 def _closed() -> str:
     # A closed day, not a closed ticket.
-    return pgettext("day", "Closed")
+    return str(pgettext("day", "Closed"))
 
 
 def day_cell(info: DayInfo) -> DayCell:
@@ -148,8 +152,7 @@ def sla_target_headings() -> list[tuple[str, str]]:
 
 def mailbox_state(mailbox: Mailbox) -> str:
     """A mailbox's polling state in words."""
-    label = MAILBOX_STATES.get(mailbox.state)
-    return str(label) if label is not None else mailbox.state
+    return str(MAILBOX_STATES[mailbox.state])
 
 
 def security_label(mailbox: Mailbox) -> str:

@@ -427,7 +427,7 @@ class OverrideForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Hours belong to an opening, and opening comes before closing."""
-        valid = super().validate(extra_validators)
+        valid: bool = super().validate(extra_validators)
         opens, closes = self.opens.data, self.closes.data
         if self.kind.data == "closed" and (opens or closes):
             self.closes.errors.append(

@@ -18,7 +18,6 @@ def init_login_manager(manager: LoginManager) -> None:
     manager.login_message = N_("Please sign in to see this page.")
     manager.localize_callback = gettext
 
-    @manager.user_loader
     def load_user(session_id: str) -> User | None:
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
@@ -27,3 +26,5 @@ def init_login_manager(manager: LoginManager) -> None:
         if user is None or not user.active or user.session_version != int(version):
             return None
         return user
+
+    manager.user_loader(load_user)  # not as a decorator: Flask-Login has no type hints

@@ -28,7 +28,8 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 def check_credentials(email: str, password: str) -> User | None:
     """The active user with this email and password, or None (upgrades an old hash)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    query = select(User).where(func.lower(User.email) == email.strip().lower())
+    user: User | None = db.session.scalar(query)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return None

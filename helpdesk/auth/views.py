@@ -18,10 +18,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from helpdesk import clock
+from helpdesk.access import login_required
 from helpdesk.auth import services
 from helpdesk.auth.forms import (
     CodeForm,

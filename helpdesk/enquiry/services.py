@@ -16,7 +16,7 @@ from helpdesk.tickets import services
 from helpdesk.tickets.services import Upload
 from mail_ingest.fields import RequiredFields
 from mail_ingest.language import detect_language
-from mail_ingest.policy import Verdict
+from mail_ingest.policy import AttachmentOrigin, Verdict
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _store_message(
         received_at=at,
         created_at=at,
     )
-    services.store_uploads(message, judged, origin="web")
+    services.store_uploads(message, judged, origin=AttachmentOrigin.WEB)
     db.session.add(message)
     db.session.flush()
     return message

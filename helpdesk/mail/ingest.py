@@ -59,7 +59,7 @@ from helpdesk.tickets.numbers import find_numbers, format_number
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.parse import parse_message
 from mail_ingest.pipeline import Analysis, JudgedAttachment, judge_attachments
-from mail_ingest.policy import NOT_KEPT_REASONS, Verdict
+from mail_ingest.policy import NOT_KEPT_REASONS, AttachmentReason, Verdict
 from mail_ingest.routing import Rule
 from mail_ingest.workers import AnalysisSettings, analyse_batch
 
@@ -713,7 +713,7 @@ class IngestBatch:
         self.replies[to.lower()] += 1
 
 
-_LIMITS = NOT_KEPT_REASONS | {"too_large"}
+_LIMITS = NOT_KEPT_REASONS | {AttachmentReason.TOO_LARGE}
 
 
 def _refused(judged: list[JudgedAttachment]) -> list[JudgedAttachment]:
@@ -724,7 +724,10 @@ def _refused(judged: list[JudgedAttachment]) -> list[JudgedAttachment]:
 
 def _allowed(item: JudgedAttachment) -> Verdict:
     return replace(
-        item.verdict, allowed=True, reason="ok", detail="policy not applied on this desk"
+        item.verdict,
+        allowed=True,
+        reason=AttachmentReason.OK,
+        detail="policy not applied on this desk",
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk import clock
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import IngestBatch, Outcome, UnreadableMessage, ingest_raw
-from helpdesk.models import IngestFailure, Mailbox
+from helpdesk.models import IngestFailure, Mailbox, MailboxState
 from helpdesk.scheduler import leadership_for
 from helpdesk.stores import stores
 from mail_ingest.parse import parse_message
@@ -311,12 +311,12 @@ def _record_poll(mailbox: Mailbox | None, now: datetime, error: str | None) -> N
         return
     mailbox.last_poll_at = now
     if error is None:
-        mailbox.state = "ok"
+        mailbox.state = MailboxState.OK
         mailbox.last_success_at = now
         mailbox.consecutive_failures = 0
         mailbox.next_poll_at = now + timedelta(seconds=mailbox.poll_interval)
     else:
-        mailbox.state = "error"
+        mailbox.state = MailboxState.ERROR
         mailbox.last_error = error[:4000]
         mailbox.last_error_at = now
         mailbox.consecutive_failures += 1

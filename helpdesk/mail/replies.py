@@ -17,6 +17,7 @@ from helpdesk.tickets import sla_clock
 from mail_ingest.parse import MAX_PARTS
 from mail_ingest.pipeline import JudgedAttachment
 from mail_ingest.policy import NOT_KEPT_REASONS
+from mail_ingest.policy import AttachmentReason as R
 
 # The letters themselves are templates/mail/<kind>.<lang>.txt, one per language: a whole
 # letter reads best translated as a whole. What they name is in the catalog.
@@ -72,22 +73,22 @@ class FilesNotKept:
     @property
     def forbidden(self) -> bool:
         """Some were refused for what they are: the advice on passwords and file types."""
-        return bool(self.reasons - NOT_KEPT_REASONS - {"too_large"})
+        return bool(self.reasons - NOT_KEPT_REASONS - {R.TOO_LARGE})
 
     @property
     def too_large(self) -> bool:
         """Some were too large, alone or with the rest of the mail: the advice on sizes."""
-        return bool(self.reasons & {"too_large", "message_too_large"})
+        return bool(self.reasons & {R.TOO_LARGE, R.MESSAGE_TOO_LARGE})
 
     @property
     def too_many(self) -> bool:
         """The mail had more parts than are read: the advice on several mails."""
-        return "too_many_parts" in self.reasons
+        return R.TOO_MANY_PARTS in self.reasons
 
     @property
     def too_deep(self) -> bool:
         """Files nested in forwarded mails: the advice to attach them directly."""
-        return "too_deep" in self.reasons
+        return R.TOO_DEEP in self.reasons
 
 
 def hours_text(desk: Desk, lang: str) -> str:
@@ -226,7 +227,7 @@ def refused_files(
                 size=size_text(item.attachment.size or len(item.attachment.content)),
             )
         )
-    reasons = {item.verdict.reason for item in refused}
+    reasons: set[str] = {item.verdict.reason for item in refused}
     counted = [(reason, count) for reason, count in not_listed if count > 0]
     reasons.update(reason for reason, _ in counted)
     more = len(refused) - len(files) + sum(count for _, count in counted)

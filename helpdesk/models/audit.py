@@ -9,14 +9,14 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from helpdesk.models.ticket import Ticket
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One recorded action; actor None means the system (poller, scheduler)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

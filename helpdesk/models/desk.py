@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.types import UTCDateTime, enum_column
 from mail_ingest.policy import DEFAULT_FORBIDDEN_EXTENSIONS
 
@@ -27,7 +27,7 @@ class AttachmentAction(enum.Enum):
     STRIP = "strip"
 
 
-class Desk(db.Model):
+class Desk(Model):
     """A queue of tickets with its own calendar, SLA targets and rules."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +73,7 @@ class Desk(db.Model):
         return f"<Desk {self.slug}>"
 
 
-class CalendarOverride(db.Model):
+class CalendarOverride(Model):
     """An admin's change to a desk calendar: an extra closure or a special opening day."""
 
     __table_args__ = (UniqueConstraint("desk_id", "day"),)
@@ -89,7 +89,7 @@ class CalendarOverride(db.Model):
     desk: Mapped[Desk] = relationship(back_populates="calendar_overrides")
 
 
-class CannedAnswer(db.Model):
+class CannedAnswer(Model):
     """A reusable reply text of a desk, in one language, with placeholders."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.desk import Desk
 from helpdesk.models.types import UTCDateTime, enum_column
 
@@ -22,7 +22,15 @@ class ImapSecurity(enum.Enum):
     NONE = "none"
 
 
-class Mailbox(db.Model):
+class MailboxState(enum.StrEnum):
+    """How the mailbox's last poll went."""
+
+    IDLE = "idle"  # not polled yet
+    OK = "ok"
+    ERROR = "error"
+
+
+class Mailbox(Model):
     """An IMAP mailbox the poller reads; its password lives in an environment variable."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +51,9 @@ class Mailbox(db.Model):
     default_desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="idle")
+    state: Mapped[MailboxState] = mapped_column(
+        enum_column(MailboxState, 16), default=MailboxState.IDLE
+    )
     last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -57,7 +67,7 @@ class Mailbox(db.Model):
     )
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Model):
     """Mail to this mailbox that matches every given condition goes to ``desk``."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +82,7 @@ class RoutingRule(db.Model):
     desk: Mapped[Desk] = relationship()
 
 
-class IngestFailure(db.Model):
+class IngestFailure(Model):
     """A message that could not be turned into a ticket; kept raw for an admin to retry."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

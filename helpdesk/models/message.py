@@ -10,8 +10,10 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.types import UTCDateTime, enum_column
+from mail_ingest.markup import HtmlWithheld
+from mail_ingest.policy import AttachmentOrigin, AttachmentReason
 
 if TYPE_CHECKING:
     from helpdesk.models.ticket import Ticket
@@ -26,7 +28,7 @@ class Direction(enum.Enum):
     NOTE = "note"
 
 
-class Message(db.Model):
+class Message(Model):
     """One message of a thread; inbound ones point at their raw bytes in the raw store.
 
     An inbound message is the same message as another when it came to the same mailbox with the
@@ -58,8 +60,8 @@ class Message(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     # Sanitised when the mail came in (mail_ingest.markup) and shown as stored.
     html: Mapped[str | None] = mapped_column(Text)
-    # Why the HTML part was not kept, when it was too costly to clean (markup.WITHHELD_*).
-    html_withheld: Mapped[str | None] = mapped_column(String(16))
+    # Why the HTML part was not kept, when it was too costly to clean.
+    html_withheld: Mapped[HtmlWithheld | None] = mapped_column(enum_column(HtmlWithheld, 16))
     raw_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     # Inbound only; None on rows stored before it was kept (worked out from the raw bytes when
     # a message with the same Message-ID comes in).
@@ -84,7 +86,7 @@ class Message(db.Model):
     )
 
 
-class MessageRepeat(db.Model):
+class MessageRepeat(Model):
     """Another copy of a stored inbound message: the same Message-ID and content in the same
     mailbox, in other bytes (a second delivery, whose relays added their own headers). Nothing
     is made of it but this record; its bytes are in the raw store."""
@@ -102,7 +104,7 @@ class MessageRepeat(db.Model):
     message: Mapped[Message] = relationship()
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file that came with a message; refused files keep their facts but no servable copy."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,10 +118,14 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     storage_key: Mapped[str | None] = mapped_column(String(64))
     allowed: Mapped[bool] = mapped_column(default=True)
-    reason: Mapped[str] = mapped_column(String(64), default="ok")
+    reason: Mapped[AttachmentReason] = mapped_column(
+        enum_column(AttachmentReason, 64), default=AttachmentReason.OK
+    )
     detail: Mapped[str] = mapped_column(Text, default="")
     inline: Mapped[bool] = mapped_column(default=False)
     content_id: Mapped[str | None] = mapped_column(String(500))
-    origin: Mapped[str] = mapped_column(String(16), default="message")
+    origin: Mapped[AttachmentOrigin] = mapped_column(
+        enum_column(AttachmentOrigin, 16), default=AttachmentOrigin.MESSAGE
+    )
 
     message: Mapped[Message] = relationship(back_populates="attachments")

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.types import UTCDateTime, enum_column
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class OutboxStatus(enum.Enum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A message waiting for (or done with) SMTP delivery."""
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.extensions import db
-from helpdesk.models.types import UTCDateTime
+from helpdesk.extensions import Model
+from helpdesk.models.types import UTCDateTime, enum_column
 
 
-class TicketPresence(db.Model):
+class PresenceActivity(enum.StrEnum):
+    """What an agent on a ticket is doing."""
+
+    VIEWING = "viewing"
+    REPLYING = "replying"
+
+
+class TicketPresence(Model):
     """An agent viewing or replying to a ticket, as of their last heartbeat."""
 
     ticket_id: Mapped[int] = mapped_column(
@@ -20,5 +28,7 @@ class TicketPresence(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    activity: Mapped[str] = mapped_column(String(16), default="viewing")
+    activity: Mapped[PresenceActivity] = mapped_column(
+        enum_column(PresenceActivity, 16), default=PresenceActivity.VIEWING
+    )
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.types import UTCDateTime
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """Who leads the scheduled jobs, until when; renewed by the leader, taken when expired."""
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)

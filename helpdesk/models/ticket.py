@@ -10,23 +10,15 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.desk import Desk
 from helpdesk.models.types import UTCDateTime, enum_column
+from helpdesk.sla.policy import Priority, SlaState
 from helpdesk.tickets.workflow import TicketStatus
 
 if TYPE_CHECKING:
     from helpdesk.models.message import Message
     from helpdesk.models.user import User
-
-
-class Priority(enum.Enum):
-    """How urgent a ticket is; SLA targets may differ by priority."""
-
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
 
 
 class Channel(enum.Enum):
@@ -37,14 +29,14 @@ class Channel(enum.Enum):
     PHONE = "phone"
 
 
-class TicketCounter(db.Model):
+class TicketCounter(Model):
     """The last ticket sequence number handed out in a year (row-locked when taken)."""
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(default=0)
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     """An enquiry and everything the desk did about it."""
 
     __table_args__ = (
@@ -104,7 +96,7 @@ class Ticket(db.Model):
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The earliest of the due times that still apply: what queues order by.
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sla_state: Mapped[str] = mapped_column(String(16), default="ok")
+    sla_state: Mapped[SlaState] = mapped_column(enum_column(SlaState, 16), default=SlaState.OK)
     first_response_minutes: Mapped[int | None]
     resolution_minutes: Mapped[int | None]
     awaiting_information_minutes: Mapped[int | None]
@@ -131,7 +123,7 @@ class Ticket(db.Model):
         return f"<Ticket {self.number} {self.status.value}>"
 
 
-class StatusPeriod(db.Model):
+class StatusPeriod(Model):
     """A span of time a ticket spent in one status; the SLA clock is computed from these."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

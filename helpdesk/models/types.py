@@ -42,7 +42,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def enum_column(cls: type[enum.Enum], length: int = 32) -> Enum:
-    """A portable enum column storing the members' values (a CHECK-constrained VARCHAR)."""
+    """A portable enum column storing the members' values: a plain VARCHAR of ``length`` (no
+    CHECK constraint, so a new member needs no migration), and a string that names no member
+    is refused before it reaches the database."""
     return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+        cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
     )

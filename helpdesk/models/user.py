@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
-from helpdesk.extensions import db
+from helpdesk.extensions import Model, db
 from helpdesk.models.types import UTCDateTime, enum_column
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class Role(enum.Enum):
     ADMIN = "admin"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login has no type hints
     """An account; created by an admin, never by open sign-up."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,7 +67,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Flask-Login refuses inactive accounts."""
         return self.active
 

@@ -41,6 +41,7 @@ from helpdesk.models import (
 )
 from helpdesk.ops.health import AnySession
 from helpdesk.scheduler import LEADER_NAME
+from helpdesk.sla import SlaState
 from helpdesk.tickets.workflow import FINISHED
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 # A proxy in front of the app makes every request come from its own (often loopback) address;
 # these headers mark a request that came through one.
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
-SLA_STATES = ("near", "breached")
+SLA_STATES = (SlaState.NEAR, SlaState.BREACHED)
 
 # Labelled by endpoint name, never by path: a path would make a series per ticket.
 REQUEST_SECONDS = Histogram(

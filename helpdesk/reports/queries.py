@@ -415,7 +415,7 @@ def day_bounds(scope: Scope) -> list[tuple[int, datetime, datetime]]:
     ]
 
 
-def flow(scope: Scope) -> CompoundSelect:
+def flow(scope: Scope) -> CompoundSelect[Any]:
     """Opened and finished tickets per desk-local day, with the running net change (backlog
     delta), and per week: rows of (grain "day" or "week", day or week number, opened,
     finished, net; net is NULL on week rows).
@@ -524,7 +524,7 @@ def refused_attachments(scope: Scope) -> Rows:
     )
 
 
-def desks_and_environments(scope: Scope) -> CompoundSelect:
+def desks_and_environments(scope: Scope) -> CompoundSelect[Any]:
     """One pass over the period's tickets grouped by desk and reported environment, rolled up
     two ways: rows with ``part`` "desk" carry :func:`sla_summary`'s columns per desk (``key``);
     rows with ``part`` "environment" the tickets per OS family and browser family.

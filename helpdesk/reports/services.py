@@ -26,6 +26,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Desk, User
 from helpdesk.reports import queries
 from helpdesk.reports.queries import DIMENSIONS, Scope
+from mail_ingest.policy import AttachmentReason
 
 log = logging.getLogger(__name__)
 
@@ -127,20 +128,24 @@ LABELS: dict[str, LazyString] = {
     "charts": _l("Charts"),
 }
 
-# Why the attachment policy refused a file, in a word (the mail to the sender explains it).
-REFUSAL_LABELS: dict[str, LazyString] = {
-    "forbidden_extension": _l("Forbidden extension"),
-    "executable_content": _l("Program"),
-    "archive": _l("ZIP or LZH archive"),
-    "encrypted_archive": _l("Password-protected ZIP"),
-    "macro_document": _l("Document with macros"),
-    "script_content": _l("Script"),
-    "shortcut": _l("Windows shortcut"),
-    "help_file": _l("Compiled HTML help"),
-    "flash": _l("Flash file"),
-    "svg": _l("SVG image"),
-    "malformed_document": _l("Damaged Office document"),
-    "too_large": _l("Too large"),
+# Why the attachment policy refused a file, or why it was not kept, in a word (the mail to
+# the sender explains it).
+REFUSAL_LABELS: dict[AttachmentReason, LazyString] = {
+    AttachmentReason.FORBIDDEN_EXTENSION: _l("Forbidden extension"),
+    AttachmentReason.EXECUTABLE_CONTENT: _l("Program"),
+    AttachmentReason.ARCHIVE: _l("ZIP or LZH archive"),
+    AttachmentReason.ENCRYPTED_ARCHIVE: _l("Password-protected ZIP"),
+    AttachmentReason.MACRO_DOCUMENT: _l("Document with macros"),
+    AttachmentReason.SCRIPT_CONTENT: _l("Script"),
+    AttachmentReason.SHORTCUT: _l("Windows shortcut"),
+    AttachmentReason.HELP_FILE: _l("Compiled HTML help"),
+    AttachmentReason.FLASH: _l("Flash file"),
+    AttachmentReason.SVG: _l("SVG image"),
+    AttachmentReason.MALFORMED_DOCUMENT: _l("Damaged Office document"),
+    AttachmentReason.TOO_LARGE: _l("Too large"),
+    AttachmentReason.MESSAGE_TOO_LARGE: _l("Mail too large"),
+    AttachmentReason.TOO_MANY_PARTS: _l("Too many files in one mail"),
+    AttachmentReason.TOO_DEEP: _l("Nested too deeply"),
 }
 
 SLA_COLUMNS = (
@@ -576,9 +581,9 @@ def intake_tables(
     refused = _table("refused_attachments", ("detected_type", "reason", "files"), lang)
     with i18n.language(lang):
         reasons = {code: str(label) for code, label in REFUSAL_LABELS.items()}
-    for r in db.session.execute(queries.refused_attachments(scope)):
-        reason = reasons.get(r.reason, r.reason)
-        refused.rows.append(Row([r.detected_type or labels["unknown"], reason, r.files]))
+    for row in db.session.execute(queries.refused_attachments(scope)):
+        reason = reasons.get(row.reason, row.reason)
+        refused.rows.append(Row([row.detected_type or labels["unknown"], reason, row.files]))
     envs = _table("environments", ("os", "browser", "tickets"), lang)
     for r in environments:
         cells = [r["os"] or labels["unknown"], r["browser"] or labels["unknown"], r["tickets"]]

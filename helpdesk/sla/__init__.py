@@ -10,6 +10,8 @@ from helpdesk.sla.calendar import (
 from helpdesk.sla.explain import DueExplanation, explain_due
 from helpdesk.sla.policy import (
     ClockPeriod,
+    Priority,
+    SlaState,
     SlaTargets,
     clock_state,
     due_at,
@@ -26,6 +28,8 @@ __all__ = [
     "DayOverride",
     "DueExplanation",
     "NaiveDatetimeError",
+    "Priority",
+    "SlaState",
     "SlaTargets",
     "clock_state",
     "due_at",

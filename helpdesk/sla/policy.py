@@ -10,22 +10,43 @@ missing information, and stops once ``resolved`` or ``closed``.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from helpdesk.sla.calendar import BusinessCalendar, NaiveDatetimeError
+from helpdesk.tickets.workflow import CLOCK_PAUSED, CLOCK_RUNNING, FINISHED, TicketStatus
 
-Priority = Literal["low", "normal", "high", "urgent"]
-SlaState = Literal["ok", "near", "breached", "paused"]
+
+class Priority(enum.StrEnum):
+    """How urgent a ticket is; SLA targets differ by priority."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class SlaState(enum.StrEnum):
+    """Where a ticket stands against its due time (``Ticket.sla_state``)."""
+
+    OK = "ok"
+    NEAR = "near"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    DONE = "done"  # resolved or closed: no clock any more
+
+
 ClockState = Literal["running", "paused", "stopped"]
 
-PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
-RUNNING_STATUSES = frozenset({"new", "open"})
-PAUSED_STATUSES = frozenset({"awaiting_customer", "awaiting_information"})
-STOPPED_STATUSES = frozenset({"resolved", "closed"})
-STATUSES = RUNNING_STATUSES | PAUSED_STATUSES | STOPPED_STATUSES
+PRIORITIES: tuple[Priority, ...] = tuple(Priority)
+# The ticket workflow's own sets: one vocabulary of statuses.
+RUNNING_STATUSES = CLOCK_RUNNING
+PAUSED_STATUSES = CLOCK_PAUSED
+STOPPED_STATUSES = FINISHED
+STATUSES: frozenset[TicketStatus] = frozenset(TicketStatus)
 
 
 @dataclass(frozen=True)
@@ -59,11 +80,11 @@ class PriorityDefaults:
         )
 
 
-DEFAULT_PRIORITY_TARGETS: Mapping[str, PriorityDefaults] = {
-    "urgent": PriorityDefaults(1, 2, 1),
-    "high": PriorityDefaults(4, 4, 3),
-    "normal": PriorityDefaults(8, 8, 5),
-    "low": PriorityDefaults(16, 16, 10),
+DEFAULT_PRIORITY_TARGETS: Mapping[Priority, PriorityDefaults] = {
+    Priority.URGENT: PriorityDefaults(1, 2, 1),
+    Priority.HIGH: PriorityDefaults(4, 4, 3),
+    Priority.NORMAL: PriorityDefaults(8, 8, 5),
+    Priority.LOW: PriorityDefaults(16, 16, 10),
 }
 
 
@@ -74,8 +95,8 @@ def targets_for(
 ) -> SlaTargets:
     """Targets of a priority, with a desk's overrides ({"high": {"first_response": 120}})."""
     if priority not in DEFAULT_PRIORITY_TARGETS:
-        raise ValueError(f"unknown priority {priority!r}; expected one of {PRIORITIES}")
-    targets = DEFAULT_PRIORITY_TARGETS[priority].targets(day_minutes)
+        raise ValueError(f"unknown priority {priority!r}; expected one of {', '.join(PRIORITIES)}")
+    targets = DEFAULT_PRIORITY_TARGETS[Priority(priority)].targets(day_minutes)
     changes = dict((overrides or {}).get(priority, {}))
     unknown = set(changes) - {target.name for target in fields(SlaTargets)}
     if unknown:
@@ -87,7 +108,7 @@ def targets_for(
 class ClockPeriod:
     """A stretch of a ticket's life in one status; ``end`` is None for the current one."""
 
-    status: str
+    status: TicketStatus
     start: datetime
     end: datetime | None = None
 
@@ -166,11 +187,11 @@ def sla_state(
     09:30 due time only 30 business minutes remain, so such a ticket is already near.
     """
     if due is None:
-        return "paused"
+        return SlaState.PAUSED
     if now >= due:
-        return "breached"
+        return SlaState.BREACHED
     remaining = calendar.business_time_between(now, due)
-    return "near" if remaining <= timedelta(minutes=warn_minutes) else "ok"
+    return SlaState.NEAR if remaining <= timedelta(minutes=warn_minutes) else SlaState.OK
 
 
 __all__ = [

@@ -24,17 +24,18 @@ from helpdesk.models import (
     Direction,
     Message,
     MessageRepeat,
+    PresenceActivity,
     Priority,
     Ticket,
     User,
 )
-from helpdesk.sla import BusinessCalendar, explain_due, sla_state
+from helpdesk.sla import BusinessCalendar, SlaState, explain_due, sla_state
 from helpdesk.templating import desk_name, file_size
 from helpdesk.tickets.services import expand_canned
 from helpdesk.tickets.sla_clock import calendar_for
 from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.filenames import revealed
-from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, WITHHELD_DEPTH, WITHHELD_SIZE
+from mail_ingest.markup import HTML_MAX_CHARS, HTML_MAX_DEPTH, HtmlWithheld
 from mail_ingest.policy import NOT_KEPT_REASONS
 from mail_ingest.quoting import split_quoted
 
@@ -114,12 +115,12 @@ def due_view(
 
 def live_sla_state(
     ticket: Ticket, now: datetime, calendar_of: Callable[[Desk], BusinessCalendar] = calendar_for
-) -> str:
+) -> SlaState:
     """The stored SLA state, brought up to ``now`` for running clocks (the sweep may lag)."""
-    if ticket.sla_state not in ("ok", "near") or ticket.sla_due_at is None:
+    if ticket.sla_state not in (SlaState.OK, SlaState.NEAR) or ticket.sla_due_at is None:
         return ticket.sla_state
     if now >= ticket.sla_due_at:
-        return "breached"  # what sla_state answers first; no calendar (or its query) needed
+        return SlaState.BREACHED  # what sla_state answers first; no calendar (or its query) needed
     warn = int(current_app.config["SLA_WARN_MINUTES"])
     return sla_state(ticket.sla_due_at, now, calendar_of(ticket.desk), warn)
 
@@ -328,17 +329,17 @@ def _not_kept(message: Message) -> tuple[list[str], list[str]]:
     return summary, more
 
 
-def _withheld_note(reason: str | None) -> str | None:
+def _withheld_note(reason: HtmlWithheld | None) -> str | None:
     """What the agent is told when a message's HTML part was too costly to clean and keep."""
     if reason is None:
         return None
-    if reason == WITHHELD_SIZE:
+    if reason is HtmlWithheld.SIZE:
         note = _(
             "The formatted version (HTML) of this message is not shown: it is longer than "
             "%(limit)s characters. Its text is shown above."
         )
         return note % {"limit": f"{HTML_MAX_CHARS:,}"}
-    if reason == WITHHELD_DEPTH:
+    if reason is HtmlWithheld.DEPTH:
         note = _(
             "The formatted version (HTML) of this message is not shown: its elements are "
             "nested more than %(limit)s deep. Its text is shown above."
@@ -451,11 +452,11 @@ def canned_choices(answers: Iterable[CannedAnswer], ticket: Ticket) -> list[tupl
     ]
 
 
-def presence_notices(others: Iterable[tuple[str, str]]) -> list[str]:
+def presence_notices(others: Iterable[tuple[str, PresenceActivity]]) -> list[str]:
     """Who else is on the ticket, and doing what: (name, activity) pairs in words."""
     return [
         gettext("%(name)s is replying", name=name)
-        if activity == "replying"
+        if activity == PresenceActivity.REPLYING
         else gettext("%(name)s is viewing", name=name)
         for name, activity in others
     ]

@@ -14,6 +14,7 @@ from helpdesk import i18n, outbox
 from helpdesk.extensions import db
 from helpdesk.models import Role, Ticket, User
 from helpdesk.outbox import OutgoingMail
+from helpdesk.sla import SlaState
 
 if TYPE_CHECKING:
     from helpdesk.tickets.sla_clock import SweepReport
@@ -28,7 +29,9 @@ def recipients_for(ticket: Ticket) -> list[User]:
 
 def send_sla_digest(report: SweepReport, now: datetime) -> int:
     """Queue one digest mail per person listing their near and breached tickets."""
-    state = {tid: "near" for tid in report.near} | {tid: "breached" for tid in report.breached}
+    state = {tid: SlaState.NEAR for tid in report.near} | {
+        tid: SlaState.BREACHED for tid in report.breached
+    }
     tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(list(state)))).all()
     per_user: dict[int, list[Ticket]] = defaultdict(list)
     users: dict[int, User] = {}
@@ -37,7 +40,7 @@ def send_sla_digest(report: SweepReport, now: datetime) -> int:
             per_user[user.id].append(ticket)
             users[user.id] = user
     for user_id, items in per_user.items():
-        items.sort(key=lambda t: (state[t.id] != "breached", t.sla_due_at or now))
+        items.sort(key=lambda t: (state[t.id] is not SlaState.BREACHED, t.sla_due_at or now))
         user = users[user_id]
         lang = user.mail_language
         with i18n.language(lang):

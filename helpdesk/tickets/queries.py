@@ -27,7 +27,7 @@ from helpdesk.models import (
     Ticket,
     User,
 )
-from helpdesk.models.presence import TicketPresence
+from helpdesk.models.presence import PresenceActivity, TicketPresence
 from helpdesk.models.types import row_id
 from helpdesk.tickets.workflow import FINISHED, TicketStatus
 
@@ -277,7 +277,7 @@ def workable_desk_list(user: User) -> list[Desk]:
     return sorted((desk for desk in user.desks if desk.active), key=lambda desk: desk.id)
 
 
-def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[str, str]:
+def presence(ticket: Ticket, since: datetime, excluding: User) -> Select[str, PresenceActivity]:
     """Names and activities of the other agents on this ticket since ``since``."""
     return (
         select(User.name, TicketPresence.activity)

@@ -80,7 +80,9 @@ def _attach(dbapi_connection: Any, record: Any) -> None:
     try:
         names = {row[1]: row[2] for row in cursor.execute("PRAGMA database_list")}
         if SCHEMA not in names:
-            cursor.execute("ATTACH DATABASE ? AS search", (search_file_for(names.get("main")),))
+            cursor.execute(
+                "ATTACH DATABASE ? AS search", (search_file_for(names.get("main") or ""),)
+            )
             cursor.execute("PRAGMA search.journal_mode=WAL")
         record.info["helpdesk_search"] = True
     finally:
@@ -184,7 +186,7 @@ def _mentions(query: str) -> ColumnElement[bool]:
     )
 
 
-def recent_window_start(user: User, size: int) -> Select[tuple[int | None, int]]:
+def recent_window_start(user: User, size: int) -> Select[int | None, int]:
     """The lowest id among the newest ``size`` tickets the user may read, and their count."""
     newest = scope_tickets(select(Ticket.id), user).order_by(Ticket.id.desc()).limit(size)
     return select(func.min(newest.subquery().c.id), func.count())

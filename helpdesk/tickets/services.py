@@ -32,7 +32,7 @@ from helpdesk.tickets.workflow import TicketStatus
 from mail_ingest.environment import normalise_environment
 from mail_ingest.fields import FIELD_NAMES, RequiredFields, merge
 from mail_ingest.filenames import shown_name
-from mail_ingest.policy import Verdict, judge
+from mail_ingest.policy import AttachmentOrigin, Verdict, judge
 
 
 def open_ticket(
@@ -245,7 +245,10 @@ def judge_uploads(desk: Desk, uploads: Sequence[Upload]) -> list[tuple[Upload, V
 
 
 def store_uploads(
-    message: Message, judged: list[tuple[Upload, Verdict]], *, origin: str = "agent"
+    message: Message,
+    judged: list[tuple[Upload, Verdict]],
+    *,
+    origin: AttachmentOrigin = AttachmentOrigin.AGENT,
 ) -> None:
     """Keep the allowed files in the attachment store, as rows of ``message``."""
     from helpdesk.stores import stores

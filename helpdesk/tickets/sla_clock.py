@@ -24,6 +24,7 @@ from helpdesk.models import Desk, Ticket
 from helpdesk.sla import (
     BusinessCalendar,
     ClockPeriod,
+    SlaState,
     SlaTargets,
     elapsed_business_minutes,
     explain_due,
@@ -93,9 +94,7 @@ def clock_periods(ticket: Ticket) -> list[ClockPeriod]:
     for period in ticket.status_periods:
         if period.ended_at is not None and period.ended_at <= since:
             continue
-        periods.append(
-            ClockPeriod(period.status.value, max(period.started_at, since), period.ended_at)
-        )
+        periods.append(ClockPeriod(period.status, max(period.started_at, since), period.ended_at))
     return periods
 
 
@@ -103,7 +102,7 @@ def refresh(ticket: Ticket, now: datetime) -> None:
     """Recompute and store the ticket's due times and SLA state."""
     if ticket.sla_started_at is None:
         ticket.first_response_due_at = ticket.resolution_due_at = ticket.sla_due_at = None
-        ticket.sla_state = "paused"
+        ticket.sla_state = SlaState.PAUSED
         return
     calendar = calendar_for(ticket.desk)
     goal, periods = targets(ticket, calendar), clock_periods(ticket)
@@ -120,7 +119,9 @@ def refresh(ticket: Ticket, now: datetime) -> None:
     dues = [due for due in candidates if due is not None]
     ticket.sla_due_at = min(dues) if running and dues else None
     warn = current_app.config["SLA_WARN_MINUTES"]
-    ticket.sla_state = "done" if finished else sla_state(ticket.sla_due_at, now, calendar, warn)
+    ticket.sla_state = (
+        SlaState.DONE if finished else sla_state(ticket.sla_due_at, now, calendar, warn)
+    )
 
 
 def on_status_change(ticket: Ticket, previous: TicketStatus, at: datetime) -> None:
@@ -195,14 +196,14 @@ def sweep(now: datetime | None = None) -> SweepReport:
     query = (
         select(Ticket)
         .where(Ticket.sla_due_at.is_not(None), Ticket.status.not_in(list(FINISHED)))
-        .where(Ticket.sla_state.in_(["ok", "near"]))
+        .where(Ticket.sla_state.in_([SlaState.OK, SlaState.NEAR]))
         .order_by(Ticket.sla_due_at)
     )
     for ticket in db.session.scalars(query):
         before = ticket.sla_state
         refresh(ticket, now)
         _flag_breaches(ticket, now)
-        if ticket.sla_state != before and ticket.sla_state in ("near", "breached"):
+        if ticket.sla_state != before and ticket.sla_state in (SlaState.NEAR, SlaState.BREACHED):
             getattr(report, ticket.sla_state).append(ticket.id)
             audit.record(f"sla.{ticket.sla_state}", ticket, None, now, due=str(ticket.sla_due_at))
     if report.near or report.breached:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
-import flask_login
 from flask import (
     Blueprint,
     abort,
@@ -29,7 +28,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from helpdesk import clock, i18n
-from helpdesk.access import can_work_desk, readable_desks, ticket_or_404
+from helpdesk.access import can_work_desk, login_required, readable_desks, ticket_or_404
 from helpdesk.auth.views import safe_next
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, Desk, Message, Priority, Role, Ticket, User
@@ -74,11 +73,6 @@ R = TypeVar("R")
 @bp.record_once
 def _init(state: Any) -> None:
     search.init_app(state.app)
-
-
-def login_required(view: Callable[P, R]) -> Callable[P, R]:
-    """Flask-Login's decorator, with the view's type kept (Flask-Login has no type hints)."""
-    return cast("Callable[P, R]", flask_login.login_required(view))
 
 
 def ticket_view(*, write: bool) -> Callable[[Callable[..., R]], Callable[..., R]]:

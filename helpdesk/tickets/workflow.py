@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 
 
-class TicketStatus(enum.Enum):
-    """Where a ticket is in its life."""
+class TicketStatus(enum.StrEnum):
+    """Where a ticket is in its life (the one vocabulary of statuses: the SLA clock, the
+    queues, the reports and the forms all use these members)."""
 
     NEW = "new"
     OPEN = "open"

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from helpdesk.models import (
     Attachment,
@@ -15,6 +15,7 @@ from helpdesk.models import (
     Message,
     Ticket,
 )
+from helpdesk.sla import SlaState
 from helpdesk.tickets.numbers import find_numbers, format_number, next_ticket_number
 from helpdesk.tickets.services import change_status
 from helpdesk.tickets.workflow import InvalidTransition, TicketStatus
@@ -174,3 +175,21 @@ def test_desk_defaults(db_session, make):
     assert loaded.opening_hours["0"] == [["09:00", "17:00"]]
     assert "5" not in loaded.opening_hours
     assert loaded.requires_fields is True
+
+
+def test_states_are_stored_as_their_values_and_unknown_ones_are_refused(db_session, make):
+    """The state columns keep the strings they always held (no data migration), and a string
+    that names no member never reaches the database."""
+    ticket = make.ticket()
+    ticket.sla_state = SlaState.NEAR
+    db_session.flush()
+    stored = db_session.execute(
+        text("SELECT sla_state FROM ticket WHERE id = :id"), {"id": ticket.id}
+    )
+    assert stored.scalar_one() == "near"
+    db_session.expire(ticket)
+    assert ticket.sla_state is SlaState.NEAR
+
+    ticket.sla_state = "late"
+    with pytest.raises(StatementError, match="late"):
+        db_session.flush()

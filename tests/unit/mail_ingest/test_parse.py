@@ -19,13 +19,11 @@ from mail_ingest.markup import WITHHELD_DEPTH, WITHHELD_SIZE
 from mail_ingest.parse import (
     LISTED_NOT_KEPT,
     MAX_PARTS,
-    ORIGIN_FORWARDED,
-    ORIGIN_MESSAGE,
-    ORIGIN_TNEF,
     ParsedMessage,
     iter_text_parts,
     parse_message,
 )
+from mail_ingest.policy import AttachmentOrigin
 from tests.support import mailsamples as samples
 
 
@@ -63,7 +61,7 @@ def test_attachment_metadata() -> None:
 
 def test_forwarded_attachments_keep_their_digest() -> None:
     msg = parse_message(samples.forwarded_message())
-    forwarded = [a for a in msg.attachments if a.origin == ORIGIN_FORWARDED]
+    forwarded = [a for a in msg.attachments if a.origin == AttachmentOrigin.FORWARDED]
     assert forwarded
     assert all(a.sha256 == hashlib.sha256(a.content).hexdigest() for a in forwarded)
 
@@ -242,12 +240,12 @@ def test_forwarded_message_is_an_eml_attachment_and_its_files_are_flattened() ->
     assert (eml.filename, eml.declared_type, eml.origin) == (
         "定期報告.eml",
         "message/rfc822",
-        ORIGIN_MESSAGE,
+        AttachmentOrigin.MESSAGE,
     )
     assert parse_message(eml.content).message_id == "inner.1@school.example.jp"
     assert (pdf.filename, pdf.origin, pdf.content) == (
         "報告書.pdf",
-        ORIGIN_FORWARDED,
+        AttachmentOrigin.FORWARDED,
         samples.PDF_BYTES,
     )
 
@@ -379,6 +377,6 @@ def test_winmail_dat_files_count_as_parts() -> None:
     msg = parse_message(samples.tnef_message(files))
     kept = [a for a in msg.attachments if not a.omitted]
     # The root, the text and winmail.dat are three parts of the limit.
-    assert len(kept) == MAX_PARTS - 3 and {a.origin for a in kept} == {ORIGIN_TNEF}
+    assert len(kept) == MAX_PARTS - 3 and {a.origin for a in kept} == {AttachmentOrigin.TNEF}
     assert _not_kept(msg) == [(f"t{i:04}.txt", "too_many_parts") for i in range(997, 1017)]
     assert msg.not_listed == (("too_many_parts", 33 - LISTED_NOT_KEPT),)

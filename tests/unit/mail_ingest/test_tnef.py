@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mail_ingest.parse import ORIGIN_TNEF, parse_message
+from mail_ingest.parse import parse_message
+from mail_ingest.policy import AttachmentOrigin
 from tests.support import mailsamples as samples
 
 
@@ -11,7 +12,7 @@ def test_tnef_winmail_dat_is_unpacked() -> None:
     files = {a.filename: a for a in msg.attachments}
     assert set(files) == {"report.pdf", "tool.exe"}
     assert files["report.pdf"].content == samples.PDF_BYTES
-    assert files["tool.exe"].origin == ORIGIN_TNEF
+    assert files["tool.exe"].origin == AttachmentOrigin.TNEF
     assert files["report.pdf"].declared_type == "application/pdf"
 
 

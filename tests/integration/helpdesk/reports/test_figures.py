@@ -371,9 +371,7 @@ def build_known_data(make: Any) -> dict[str, Any]:
         ],
     )
     # A refused message never becomes a ticket: it counts for its mailbox's desk (B).
-    _message(
-        None, mailbox.id, jst(12, 2, 8), [("docs.zip", "application/zip", False, "encrypted_zip")]
-    )
+    _message(None, mailbox.id, jst(12, 2, 8), [("docs.zip", "application/zip", False, "too_deep")])
     _message(
         tickets["B1"].id,
         None,
@@ -595,7 +593,7 @@ def test_missing_fields_refused_files_and_environments(report):
     assert refused == [
         ["application/vnd.ms-excel.sheet.macroEnabled.12", "Forbidden extension", 1],
         ["application/x-dosexec", "Forbidden extension", 1],
-        ["application/zip", "encrypted_zip", 1],  # a reason without a label: its code
+        ["application/zip", "Nested too deeply", 1],  # a file the parser did not keep
     ]
     envs = {(r.cells[0], r.cells[1]): r.cells[2] for r in report.tables["environments"].rows}
     assert envs[("Windows", "Edge")] == 2
