@@ -3,8 +3,9 @@ stored) against a full poll into tickets, and the poller's peak memory at two ma
 
     .venv/bin/python -m bench.ingest [--n 2000] [--db sqlite|postgresql] [--profile]
 
-Prints messages per second for both, the ratio full/floor (target >= 0.4 on SQLite), and the
-poll's peak resident memory at N/2 and N (it should be flat: the poller streams in batches).
+Prints messages per second for both (target for the full poll: 300 msg/s or more at N=2000 on
+SQLite, about 5x django-helpdesk's 77 msg/s on the same kind of mailbox), the ratio full/floor,
+and the poll's peak resident memory at N/2 and N (it should be flat: the poller streams in batches).
 The poll's analysis workers are started before the clock, as a running app's scheduler keeps
 them between polls; their start-up time and each one's peak memory are printed too.
 ``--profile`` profiles the poller's process only, not the workers.
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.dovecot import DovecotServer  # noqa: E402
 from tests.support.mailsamples import generate_enquiry  # noqa: E402
 
+TARGET_FULL_RATE = 300  # msg/s: about 5x django-helpdesk's 77 msg/s (see the docstring)
 PASSWORD = "bench-password"  # noqa: S105 - a throw-away local account
 
 
@@ -241,7 +243,10 @@ def run(n: int, kind: str, seed: int, scratch: Path) -> dict[str, float]:
         f"  floor  (imap-tools fetch + parse, nothing stored): {figures['floor_rate']:8.1f} msg/s"
     )
     print(f"  full   (poll into tickets, committed per batch)  : {figures['full_rate']:8.1f} msg/s")
-    print(f"  ratio full/floor: {figures['full_rate'] / figures['floor_rate']:.2f} (target >= 0.4)")
+    print(f"  ratio full/floor: {figures['full_rate'] / figures['floor_rate']:.2f}")
+    if kind == "sqlite":
+        verdict = "met" if figures["full_rate"] >= TARGET_FULL_RATE else "NOT met"
+        print(f"  target: full poll >= {TARGET_FULL_RATE} msg/s on SQLite: {verdict}")
     print(
         f"  CPU a message: poller {cpu / fetched * 1000:.2f} ms, analysis workers "
         f"{workers_cpu / fetched * 1000:.2f} ms (wall {full_s / fetched * 1000:.2f} ms); "
