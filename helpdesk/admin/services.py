@@ -472,7 +472,7 @@ def repeat_file(repeat: MessageRepeat, actor: User) -> Path | None:
 def retry(failure: IngestFailure, actor: User) -> str:
     """Run a failed message through the pipeline again; returns the outcome word."""
     try:
-        outcome = retry_failure(failure)
+        outcome = retry_failure(failure.id)
     except FileNotFoundError:
         raise AdminError(
             gettext("The raw message is no longer stored; it cannot be retried.")

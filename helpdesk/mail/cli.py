@@ -20,7 +20,6 @@ from helpdesk.mail.polling import end_reading, poll_mailbox, store_one
 from helpdesk.models import IngestFailure, Mailbox
 from helpdesk.outbox import deliver_due
 from helpdesk.stores import stores
-from mail_ingest.pipeline import Analysis
 from mail_ingest.workers import analyse_batch
 
 mail = AppGroup("mail", help="Mail in and out: poll, import, failures, outbox.")
@@ -173,23 +172,25 @@ def failures_command(show_all: bool) -> None:
 @click.argument("failure_id", type=int)
 def retry_command(failure_id: int) -> None:
     """Run a failed message through the pipeline again (after a fix)."""
-    failure = db.session.get(IngestFailure, failure_id)
-    if failure is None:
+    if db.session.get(IngestFailure, failure_id) is None:
         raise click.BadParameter(f"no failure #{failure_id}")
-    raw = stores().raw.get(failure.raw_sha256)
-    target = db.session.get(Mailbox, failure.mailbox_id) if failure.mailbox_id else None
-    settings = analysis_settings(target)
-    end_reading()
-    (analysis,) = analyse_batch([raw], settings)  # outside the transaction, as a poll does
-    outcome = retry_failure(db.session.get_one(IngestFailure, failure_id), analysis)
+    outcome = retry_failure(failure_id)
     db.session.commit()
     click.echo(f"#{failure_id}: {outcome}")
 
 
-def retry_failure(failure: IngestFailure, analysis: Analysis | None = None) -> str:
-    """Ingest a kept failure again; it is resolved when that works. ``analysis``: the
-    message's, if it was made before the transaction (see ``ingest_raw``)."""
+def retry_failure(failure_id: int) -> str:
+    """Ingest a kept failure again; it is resolved when that works. The message is parsed
+    after the session's reading transaction has ended and before the one that stores it, as
+    a poll does (on SQLite every transaction holds the write lock). Raises FileNotFoundError
+    when the raw message is no longer stored."""
+    failure = db.session.get_one(IngestFailure, failure_id)
     raw = stores().raw.get(failure.raw_sha256)
+    target = db.session.get(Mailbox, failure.mailbox_id) if failure.mailbox_id else None
+    settings = analysis_settings(target)
+    end_reading()
+    (analysis,) = analyse_batch([raw], settings)
+    failure = db.session.get_one(IngestFailure, failure_id)
     target = db.session.get(Mailbox, failure.mailbox_id) if failure.mailbox_id else None
     failure.resolved = True  # an open failure of the same bytes would count as a duplicate
     failure.retried_at = clock.now()

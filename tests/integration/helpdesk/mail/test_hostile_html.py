@@ -1,17 +1,21 @@
-"""A mail of 200,000 nested <div>s through the poller, ``mail import`` and ``mail retry``: its
-text is kept without its HTML, and no message is parsed while a transaction is open (on SQLite
-every transaction holds the write lock, which sign-ins and agents wait for)."""
+"""A mail of 200,000 nested <div>s through the poller, ``mail import``, ``mail retry`` and the
+admin's retry button: its text is kept without its HTML, and no message is parsed while a
+transaction is open (on SQLite every transaction holds the write lock, which sign-ins and
+agents wait for)."""
 
+import re
 import sqlite3
 
 import pytest
+from flask_login.utils import _create_identifier
 from sqlalchemy import select
 
 import mail_ingest.pipeline
 from helpdesk import clock
+from helpdesk.auth.services import create_user
 from helpdesk.extensions import db
 from helpdesk.mail.polling import poll_mailbox
-from helpdesk.models import IngestFailure, Mailbox, Message
+from helpdesk.models import IngestFailure, Mailbox, Message, Role
 from helpdesk.stores import stores
 from mail_ingest.markup import WITHHELD_SIZE
 from tests.support.enquiries import enquiry
@@ -94,5 +98,34 @@ def test_mail_retry_parses_outside_the_transaction(desk_app, parses):
         failure_id = failure.id
     result = desk_app.test_cli_runner().invoke(args=["mail", "retry", str(failure_id)])
     assert result.exit_code == 0 and "new_ticket" in result.output, result.output
+    assert parses == [True]
+    _assert_text_kept_without_html(_nested_message(desk_app))
+
+
+def test_admin_retry_parses_outside_the_transaction(desk_app, parses):
+    with desk_app.app_context():
+        admin = create_user(
+            "retry-admin@support.example.test", "Admin", "pw-retry-admin", Role.ADMIN, []
+        )
+        key = stores().raw.put(nested_html_mail(200_000))
+        failure = IngestFailure(raw_sha256=key, subject="", error="x", created_at=clock.now())
+        db.session.add(failure)
+        db.session.commit()
+        failure_id, user_id = failure.id, admin.get_id()
+    client = desk_app.test_client()
+    with desk_app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()  # Flask-Login's "strong" session protection
+    with client.session_transaction() as session:
+        session.update(_user_id=user_id, _fresh=True, _id=identifier)
+    listing = client.get("/admin/failures")
+    assert listing.status_code == 200, listing.location
+    page = listing.get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    response = client.post(
+        f"/admin/failures/{failure_id}/retry",
+        data={"csrf_token": token.group(1) if token else ""},
+        follow_redirects=True,
+    )
+    assert f"Message #{failure_id}: new ticket." in response.get_data(as_text=True)
     assert parses == [True]
     _assert_text_kept_without_html(_nested_message(desk_app))

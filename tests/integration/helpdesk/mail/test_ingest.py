@@ -368,4 +368,4 @@ def test_unreadable_message_is_kept_as_a_failure_and_can_be_retried(demo, db_ses
     assert failure.uid == 7 and "UnreadableMessage" in failure.error
     assert stores().raw.get(failure.raw_sha256) == b"\x00\x01 not a mail"
     assert store_one(b"\x00\x01 not a mail", mailboxes["system"], 8).kind == "duplicate"
-    assert retry_failure(failure) == "failed" and failure.resolved is False
+    assert retry_failure(failure.id) == "failed" and failure.resolved is False
