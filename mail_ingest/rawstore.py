@@ -5,9 +5,10 @@ its SHA-256. Writes go to a temporary file in the target folder and are then ren
 place, so a reader never sees a partial object and a crash leaves at most a ``.tmp-*`` file
 behind. Putting the same bytes twice is a no-op, which makes retries after a crash safe.
 
-An object is on disk once the file and the folder that names it are fsynced (and the folder
-above a newly made folder): at once with ``put(sync=True)``, or for a whole batch at ``sync()``,
-which the helpdesk runs before it commits rows that name the objects.
+An object is on disk once the file, the folder that names it and the folders above it up to
+the root's own are fsynced (the folders once a process): at once with ``put(sync=True)``, or
+for a whole batch at ``sync()``, which the helpdesk runs before it commits rows that name the
+objects.
 
 The helpdesk keeps three separate stores (see ``Stores``): ``raw`` for whole messages as
 received, ``attachments`` for files agents may download, and ``quarantine`` for refused files,
@@ -126,7 +127,7 @@ class RawStore:
         try:
             self._write_atomically(folder, target, data, sync)
         except FileNotFoundError:  # the folder was removed behind our back
-            self._folders.discard(folder)
+            self._folders.clear()
             self._make_folder(folder, sync)
             self._write_atomically(folder, target, data, sync)
         logger.debug("stored %s (%d bytes) in %s", key, len(data), self.root)
@@ -156,24 +157,18 @@ class RawStore:
         folder = self._folder(key)
         if folder not in self._folders:
             self._make_folder(folder, sync)
-            self._folders.add(folder)
         return key, folder, f"{folder}/{key}"
 
     def _make_folder(self, folder: str, sync: bool) -> None:
-        """Make ``folder`` and the folders it lacks above it; the folder above each one made
-        names a new entry, to flush as ``sync`` says."""
-        parent = os.path.dirname(folder)
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            return
-        except FileNotFoundError:
-            self._make_folder(parent, sync)
-            try:
-                os.mkdir(folder)
-            except FileExistsError:
-                return
-        self._settle([parent], sync)
+        """Make ``folder`` (``root/ab/cd``) and the folders it lacks, and flush the entry that
+        names each of ``ab/cd``, ``ab`` and the root in the folder above, as ``sync`` says. A
+        folder found is flushed as one made: another process may have made it a moment ago
+        and not flushed it yet. Each folder once a process."""
+        os.makedirs(folder, exist_ok=True)
+        chain = (folder, os.path.dirname(folder), self._root)
+        new = [name for name in chain if name not in self._folders]
+        self._settle([os.path.dirname(name) for name in new], sync)
+        self._folders.update(new)
 
     def _settle(self, paths: list[str], sync: bool) -> None:
         """New entries (and data) in ``paths``: flushed now with ``sync``, else by sync()."""

@@ -159,16 +159,25 @@ def test_sync_flushes_the_object_its_folder_and_the_folders_made_for_it(
     assert len(fsynced) == 5  # nothing left to flush
 
 
-def test_a_put_into_a_folder_that_exists_flushes_the_file_and_that_folder(
+def test_a_process_that_finds_a_folder_flushes_its_entries_once(
     store: RawStore, fsynced: list[int]
 ) -> None:
-    key = store.put(b"first")
+    key = store.put(b"first", sync=False)  # the folders made; this process has not synced
     store.delete(key)
     fsynced.clear()
-    again = RawStore(store.root)  # another process: it finds the folder
+    again = RawStore(store.root)  # another process finds the folders, and may commit first
     again.put(b"first", sync=False)
     again.sync()
-    assert sorted(fsynced) == sorted(_inodes(again.path(key), again.path(key).parent))
+    path = again.path(key)
+    chain = [path.parent.parent, store.root, store.root.parent]
+    assert sorted(fsynced) == sorted(_inodes(path, path.parent, *chain))
+    fsynced.clear()
+    # A folder new to it beside the first (same ab/, another cd/): only that folder's entry.
+    beside = key[:2] + ("00" if key[2:4] != "00" else "11") + "0" * 60
+    second = again.put(b"filed under a key beside the first", key=beside)
+    assert sorted(fsynced) == sorted(
+        _inodes(again.path(second), again.path(second).parent, again.path(second).parent.parent)
+    )
 
 
 def test_put_with_sync_flushes_before_it_returns(store: RawStore, fsynced: list[int]) -> None:
