@@ -18,14 +18,14 @@ import logging
 import math
 import time
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext, refresh
 from flask_babel.speaklater import LazyString
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db, limiter
@@ -163,10 +163,10 @@ def explain(error: HTTPException) -> tuple[str, str]:
 
 
 def _is_own_description(error: HTTPException) -> bool:
-    # abort(code, description=...) raises Werkzeug's own class with the app's text; Werkzeug
-    # itself and the extensions raise their classes (or subclasses) with English texts.
+    # abort(code, description=...) raises Werkzeug's class for the code with the app's text;
+    # Werkzeug and the extensions raise their own classes and subclasses with English texts.
     kind = type(error)
-    return kind.__module__ == "werkzeug.exceptions" and error.description != kind.description
+    return kind is default_exceptions.get(error.code or 0) and error.description != kind.description
 
 
 def _size_limit() -> int | None:
@@ -237,7 +237,9 @@ def minimal_page(code: int, title: str, explanation: str) -> str:
 
 def _forget_failed_work() -> None:
     # An unexpected exception may leave the session in a failed transaction (PostgreSQL
-    # refuses every statement after an error), and the page loads the signed-in user.
+    # refuses every statement after an error), and the page loads the signed-in user. What the
+    # view flashed ("saved") was not kept, so the page must not say it.
+    session.pop("_flashes", None)
     try:
         db.session.rollback()
     except Exception:

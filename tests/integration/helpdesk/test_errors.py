@@ -5,6 +5,8 @@ import logging
 import re
 
 import pytest
+from flask import flash
+from werkzeug.exceptions import BadRequest, SecurityError
 
 from helpdesk import errors
 from helpdesk.extensions import limiter
@@ -119,6 +121,20 @@ def test_the_apps_own_reason_is_shown(client):
     assert "NUL" in page and "U+0000" in page
 
 
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (BadRequest("Gründe der App"), True),
+        (BadRequest(), False),
+        (SecurityError("Host 'evil.example' is not trusted."), False),
+    ],
+)
+def test_only_the_apps_own_reason_is_shown(app, error, shown):
+    with app.test_request_context(headers=JA):
+        _title, explanation = errors.explain(error)
+    assert (explanation == error.description) is shown
+
+
 def test_an_english_browser_gets_english(client, make, login_as):
     page = _text(client.get("/no/such/page", headers=EN))
     assert '<html lang="en">' in page and "<h1>Page not found</h1>" in page
@@ -146,6 +162,7 @@ def failing_app(app, tmp_path):
 
     @application.get("/test/boom")
     def boom():
+        flash("Saved.")
         raise RuntimeError("secret detail of the failure")
 
     return application
@@ -159,6 +176,7 @@ def test_an_unexpected_exception_is_a_logged_japanese_500_without_the_traceback(
     page = _japanese_page(response, 500, "エラーが発生しました")
     assert "記録されています" in page
     assert "secret detail" not in page and "Traceback" not in page
+    assert "Saved." not in page  # what the view flashed was not kept
     logged = [r for r in caplog.records if r.exc_info and "secret detail" in str(r.exc_info[1])]
     assert logged, "the exception was not logged with its traceback"
 
