@@ -66,7 +66,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from helpdesk import devmail
+    from helpdesk import devmail, errors
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.enquiry.views import bp as enquiry_bp
@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     init_templating(app)
     init_security(app)
+    errors.init_app(app)
 
 
 def _commit_each_request(app: Flask) -> None:

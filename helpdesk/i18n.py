@@ -106,6 +106,11 @@ def choose_language() -> str:
         return "en"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
+    return browser_language()
+
+
+def browser_language() -> str:
+    """The browser's preferred one of ja/en (en when it prefers neither); needs a request."""
     return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 

@@ -66,6 +66,9 @@ def test_post_without_csrf_token_is_refused(client, make):
     user = make.user()
     response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "The form had expired" in page and "reload the page" in page
+    assert "CSRF" not in page  # Flask-WTF's own English is not shown
 
 
 def test_login_is_rate_limited_per_account(client, make, app):
@@ -73,7 +76,10 @@ def test_login_is_rate_limited_per_account(client, make, app):
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     for _ in range(limit):
         assert _login(client, user.email, "wrong").status_code == 400
-    assert _login(client, user.email, PASSWORD).status_code == 429
+    refused = _login(client, user.email, PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert int(refused.headers["Retry-After"]) > 0
 
 
 def test_next_is_followed_only_to_local_paths(client, make):

@@ -377,6 +377,16 @@ def _shown_pages(client: Any, login_as: Any, world: dict[str, Any]) -> dict[str,
     shown["admin deactivate self"] = browser.post(
         f"/admin/users/{world['admin'].id}/active", {"active": "0"}
     )
+    browser.become(world["agent"])
+    errors = {
+        "error: not found": client.get("/no/such/page"),
+        "error: forbidden": client.get("/admin/"),
+        "error: form expired": client.post("/auth/password", data={}),
+        "error: wrong method": client.delete("/auth/account"),
+    }
+    for label, response in errors.items():
+        assert response.status_code >= 400, label
+        shown[label] = response.get_data(as_text=True)
     return shown
 
 

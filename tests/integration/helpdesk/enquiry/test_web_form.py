@@ -126,6 +126,7 @@ def test_oversized_request_is_refused(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = _post(client, files=[("big.png", samplefiles.png() + b"\0" * 5000)])
     assert response.status_code == 413
+    assert "The limit is 1000 B." in response.get_data(as_text=True)
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_limit(app, database_url, tmp_path):
