@@ -5,8 +5,10 @@ The messages are extracted as ``babel.cfg`` says (Python and templates, with ``_
 entries to append to the catalog.
 """
 
+import ast
 import io
 import re
+from collections import Counter
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -121,3 +123,34 @@ def test_no_translation_is_left_over():
         not in found
     ]
     assert left_over == [], "remove these from the catalog: nothing uses them"
+
+
+def _written_ids(text: str) -> list[tuple[str | None, str]]:
+    """(msgctxt, msgid) of every entry as written in a .po file, duplicates kept (read_po keeps
+    the last of two, and msgfmt refuses the file)."""
+    ids: list[tuple[str | None, str]] = []
+    context: str | None = None
+    parts: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("msgctxt "):
+            context = ast.literal_eval(line[len("msgctxt ") :])
+        elif line.startswith("msgid "):
+            parts = [ast.literal_eval(line[len("msgid ") :])]
+        elif line.startswith('"') and parts is not None:
+            parts.append(ast.literal_eval(line))
+        elif parts is not None:  # msgid_plural or msgstr ends the msgid
+            ids.append((context, "".join(parts)))
+            context, parts = None, None
+    return [entry for entry in ids if entry[1]]  # the header's empty msgid
+
+
+def test_no_message_is_written_twice():
+    ids = _written_ids(PO.read_text(encoding="utf-8"))
+    assert len(ids) > 100
+    twice = sorted((entry for entry, n in Counter(ids).items() if n > 1), key=str)
+    assert twice == [], f"written twice in {PO.name}: {twice}"
+
+
+def test_a_message_written_twice_is_found():
+    text = 'msgid ""\nmsgstr ""\n\nmsgid "Too large"\nmsgstr "a"\n\nmsgid ""\n"Too large"\nmsgstr "b"\n'
+    assert _written_ids(text) == [(None, "Too large"), (None, "Too large")]
