@@ -203,9 +203,10 @@ def store_one(
                 replies=replies,
             )
     except IntegrityError:
-        # Another process stored the same message (Message-ID and content) first: the unique
-        # constraint decides. Its bytes are in the raw store.
-        log.info("message uid=%s already stored by another poller", uid)
+        # Another process (a poller, or an import without a mailbox) stored the same message
+        # (Message-ID and content) first: the unique index decides. Its bytes are in the raw
+        # store.
+        log.info("message uid=%s already stored by another process", uid)
         return Outcome("duplicate")
     except Exception as exc:  # noqa: BLE001 - a bad message must not stop the ones after it
         log.exception("message uid=%s of %s failed", uid, mailbox.name if mailbox else "import")

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk import clock
@@ -35,10 +35,23 @@ class Message(Model):
     same Message-ID and says the same thing (``content_sha256``, see
     ``mail_ingest.digest.content_digest``): the constraint keeps two processes from both
     storing it. A sender may give two different messages one Message-ID: both are kept, and the
-    later is flagged ``message_id_reused``.
+    later is flagged ``message_id_reused``. Messages imported without a mailbox have none, and
+    NULLs differ in a unique constraint: a partial index holds them to the same rule. A message
+    without a Message-ID has one made from its bytes (``mail_ingest.pipeline.message_key``), so
+    only the same bytes collide.
     """
 
-    __table_args__ = (UniqueConstraint("mailbox_id", "message_id", "content_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox_id", "message_id", "content_sha256"),
+        Index(
+            "uq_message_no_mailbox_message_id_content_sha256",
+            "message_id",
+            "content_sha256",
+            unique=True,
+            postgresql_where=text("mailbox_id IS NULL"),
+            sqlite_where=text("mailbox_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(

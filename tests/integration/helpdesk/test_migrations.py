@@ -2,10 +2,12 @@
 
 import contextlib
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.extensions import db
 from tests.conftest import empty_database, make_app
@@ -146,6 +148,32 @@ def test_content_digest_migration_keeps_every_message_s_rows(tmp_path):
         with db.engine.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM attachment")) == 1
             assert conn.scalar(text("SELECT message_row_id FROM outbox_message")) == 1
+
+
+def test_unique_without_mailbox_migration_stops_at_twins_and_lets_undigested_rows_be(
+    tmp_path, capfd
+):
+    """d8e1f4a6c205 adds a partial unique index for messages without a mailbox: twins an
+    import stored before it stop the upgrade with a message; rows without a digest (outbound,
+    notes, stored before digests) may share a Message-ID."""
+    twin = _MESSAGE.replace("VALUES ({id}, 1,", "VALUES ({id}, NULL,")
+    with _migrated_to(tmp_path, "b6d2e9a4c713"):
+        with db.engine.begin() as conn:
+            for row in (1, 2):
+                conn.execute(text(twin.format(id=row, columns="", values="")))
+            for row in (3, 4):
+                conn.execute(text(twin.format(id=row, columns=", content_sha256", values=", 'c'")))
+        with pytest.raises(SystemExit):  # flask_migrate logs the migration's RuntimeError
+            upgrade(revision="d8e1f4a6c205")
+        assert "stored more than once" in capfd.readouterr().err
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM message WHERE id = 4"))
+        upgrade(revision="d8e1f4a6c205")
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text(twin.format(id=5, columns=", content_sha256", values=", 'c'")))
+        downgrade(revision="b6d2e9a4c713")
+        with db.engine.begin() as conn:
+            conn.execute(text(twin.format(id=5, columns=", content_sha256", values=", 'c'")))
 
 
 def _sqlite():

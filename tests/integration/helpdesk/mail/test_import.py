@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from helpdesk.mail.ingest import IngestBatch
 from helpdesk.models import IngestFailure, Message, MessageRepeat, OutboxMessage, Ticket
 from helpdesk.models.message import Direction
 from helpdesk.stores import stores
@@ -70,6 +71,27 @@ def test_import_a_maildir(runner, demo, db_session, tmp_path, mails):
         box.add(raw)
     result = runner.invoke(args=["mail", "import", str(tmp_path / "Maildir")])
     assert "new_ticket 2" in result.output
+
+
+def test_an_import_that_misses_a_stored_message_finds_it_a_duplicate_at_the_index(
+    runner, demo, db_session, tmp_path, mails, monkeypatch
+):
+    """Two imports without a mailbox at once both find a message new (neither sees the other's
+    rows before its commit): the partial unique index stops the second, which counts it a
+    duplicate and goes on with the rest of its chunk. A message without a Message-ID is
+    known by its bytes: another one beside it is new."""
+    mails.append(enquiry(COMPLETE_EN, subject="no id", message_id=""))
+    for i, raw in enumerate(mails):
+        (tmp_path / f"{i}.eml").write_bytes(raw)
+    first = runner.invoke(args=["mail", "import", str(tmp_path)])
+    assert "new_ticket 3" in first.output, first.output
+    monkeypatch.setattr(IngestBatch, "_load_stored", lambda self, ids, digests: None)
+    (tmp_path / "3.eml").write_bytes(enquiry(COMPLETE_EN, subject="no id either", message_id=""))
+    second = runner.invoke(args=["mail", "import", str(tmp_path)])
+    assert second.exit_code == 0, second.output
+    assert "duplicate 3, new_ticket 1" in second.output, second.output
+    subjects = db_session.scalars(select(Ticket.subject).order_by(Ticket.id)).all()
+    assert subjects == ["first", "second", "no id", "no id either"]
 
 
 def test_import_refuses_an_unknown_mailbox(runner, demo, tmp_path):
